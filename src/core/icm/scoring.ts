@@ -18,7 +18,10 @@ export class IcmAbortError extends Error {
 }
 
 export interface IcmScoringOptions {
-  /** Item indices in batch order: fixes the order of demonstrations. Default: the items' order. */
+  /**
+   * Item indices in batch order, which fixes the order of demonstrations; it should keep each group
+   * contiguous. Default: groups in order of first appearance, items in their given order.
+   */
   order?: readonly number[]
   /** Cap on demonstrations per scored item (an approximation of "all other labelled items"). */
   maxDemonstrations?: number
@@ -65,7 +68,7 @@ export class IcmScoring {
     opts: IcmScoringOptions = {},
   ) {
     this.opts = opts
-    this.order = opts.order ?? items.map((_, i) => i)
+    this.order = opts.order ?? groupedOrder(items)
     if (this.order.length !== items.length) {
       throw new Error(`IcmScoring: order has ${this.order.length} entries for ${items.length} items`)
     }
@@ -100,13 +103,18 @@ export class IcmScoring {
   }
 
   /** Score each target with its demonstrations under `labels`; one scorer call for all cache misses. */
-  async scoreTargets(labels: readonly MaybeLabel[], targets: readonly number[]): Promise<number[]> {
+  scoreTargets(labels: readonly MaybeLabel[], targets: readonly number[]): Promise<number[]> {
+    return this.scoreMany(targets.map((target) => ({ labels, target })))
+  }
+
+  /** Score (labelling, target) pairs in one scorer call for all cache misses (duplicates scored once). */
+  async scoreMany(jobs: readonly { labels: readonly MaybeLabel[]; target: number }[]): Promise<number[]> {
     this.checkAbort()
-    const out = new Array<number>(targets.length)
+    const out = new Array<number>(jobs.length)
     const missKeys: string[] = []
     const missAt = new Map<string, number[]>()
     const requests: { context: string; target: string }[] = []
-    targets.forEach((t, k) => {
+    jobs.forEach(({ labels, target: t }, k) => {
       const demos = this.demonstrationIndices(labels, t)
       const key = this.cacheKey(labels, t, demos)
       const hit = this.opts.cache === false ? undefined : this.cache.get(key)
@@ -146,26 +154,37 @@ export class IcmScoring {
 
   /** U(D) = α·mean signed score − #inconsistent pairs; the mean over `subset` items when given. */
   async energy(labels: readonly MaybeLabel[], alpha: number, subset?: EnergySubset): Promise<EnergyEval> {
-    const labelled: number[] = []
-    for (const i of this.order) if (labels[i] !== null) labelled.push(i)
-    let targets = labelled
-    if (subset) {
-      const keep = new Set(subset.core)
-      for (const i of labelled) if (subset.base[i] !== labels[i]) keep.add(i)
-      targets = labelled.filter((i) => keep.has(i))
-    }
-    const scores = await this.scoreTargets(labels, targets)
-    let sum = 0
-    targets.forEach((i, k) => (sum += labels[i] === 1 ? scores[k] : -scores[k]))
-    const meanSignedScore = targets.length === 0 ? 0 : sum / targets.length
-    const inconsistent = findInconsistentPairs(this.items, labels, this.order).length
-    return {
-      energy: alpha * meanSignedScore - inconsistent,
-      meanSignedScore,
-      inconsistent,
-      evaluated: targets.length,
-      exact: targets.length === labelled.length,
-    }
+    return (await this.energies([labels], alpha, subset))[0]
+  }
+
+  /** Energies of several labellings with a single scorer call. */
+  async energies(labelsList: readonly (readonly MaybeLabel[])[], alpha: number, subset?: EnergySubset): Promise<EnergyEval[]> {
+    const plans = labelsList.map((labels) => {
+      const labelled: number[] = []
+      for (const i of this.order) if (labels[i] !== null) labelled.push(i)
+      let targets = labelled
+      if (subset) {
+        const keep = new Set(subset.core)
+        for (const i of labelled) if (subset.base[i] !== labels[i]) keep.add(i)
+        targets = labelled.filter((i) => keep.has(i))
+      }
+      return { labels, labelled, targets }
+    })
+    const scores = await this.scoreMany(plans.flatMap((p) => p.targets.map((target) => ({ labels: p.labels, target }))))
+    let at = 0
+    return plans.map(({ labels, labelled, targets }) => {
+      let sum = 0
+      for (const i of targets) sum += labels[i] === 1 ? scores[at++] : -scores[at++]
+      const meanSignedScore = targets.length === 0 ? 0 : sum / targets.length
+      const inconsistent = findInconsistentPairs(this.items, labels, this.order).length
+      return {
+        energy: alpha * meanSignedScore - inconsistent,
+        meanSignedScore,
+        inconsistent,
+        evaluated: targets.length,
+        exact: targets.length === labelled.length,
+      }
+    })
   }
 
   checkAbort(): void {
@@ -203,4 +222,15 @@ export class IcmScoring {
     }
     return row
   }
+}
+
+/** Item indices with each consistency group contiguous, groups in order of first appearance. */
+export function groupedOrder(items: readonly IcmItem[]): number[] {
+  const groups = new Map<string, number[]>()
+  items.forEach((it, i) => {
+    const g = groups.get(it.consistencyGroup)
+    if (g) g.push(i)
+    else groups.set(it.consistencyGroup, [i])
+  })
+  return [...groups.values()].flat()
 }

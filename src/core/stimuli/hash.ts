@@ -1,7 +1,7 @@
 // The content hash that identifies a stimulus set everywhere (activation store keys, exports, reports).
 // Only what changes an analysis goes in: the items (texts, labels, order) and the prompt templates;
 // renaming a set or editing its description keeps its stored activations valid.
-import { Sha256, canonicalJson, sha256Hex } from '../hash.ts'
+import { Sha256, canonicalJson } from '../hash.ts'
 import type { StimulusSet } from './types.ts'
 
 /** The canonical content that is hashed, for callers that want to inspect or re-hash it elsewhere. */
@@ -29,5 +29,3 @@ export function stimulusSetHash(set: Pick<StimulusSet, 'items' | 'prompts'>): st
 export function shortStimulusSetHash(set: Pick<StimulusSet, 'items' | 'prompts'>, length = 12): string {
   return stimulusSetHash(set).slice(0, length)
 }
-
-export { sha256Hex }
