@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { BUILTIN_MODELS, buildTinyModel } from '../src/core/testmodels/package.ts'
+import { FILE_MANIFEST } from '../src/core/model/sources.ts'
 import { sha256Hex } from '../src/core/hash.ts'
 
 const outArg = process.argv.indexOf('--out')
@@ -19,6 +20,8 @@ for (const def of BUILTIN_MODELS) {
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(path, bytes)
   }
+  // Lets the lab list dtypes and sizes of a static copy without a hub API.
+  writeFileSync(join(outDir, def.id, FILE_MANIFEST), JSON.stringify({ files: sizes }, null, 2) + '\n')
   manifest.push({ id: def.id, title: def.title, description: def.description, files: sizes })
 }
 mkdirSync(outDir, { recursive: true })

@@ -2,7 +2,7 @@
 // hub-shaped URLs (`/{org}/{name}/resolve/{rev}/{path}`, `/api/models/{org}/{name}/tree/{rev}/{folder}`).
 // Tests use it to exercise the real hub-loading code without the network.
 import { createServer, type Server } from 'node:http'
-import { BUILTIN_MODELS, buildTinyModel } from '../src/core/testmodels/package.ts'
+import { BUILTIN_MODELS, buildTinyModel, type TinyModelDefinition } from '../src/core/testmodels/package.ts'
 
 export interface MockHubOptions {
   port?: number
@@ -15,8 +15,16 @@ export interface MockHubOptions {
 /** The generated models under hub-like ids `moral-lens-test/<id>`. */
 export function generatedHubModels(): Map<string, Map<string, Uint8Array>> {
   const models = new Map<string, Map<string, Uint8Array>>()
-  for (const def of BUILTIN_MODELS) models.set(`moral-lens-test/${def.id}`, buildTinyModel(def).files)
+  for (const def of [...BUILTIN_MODELS, WIDE_TEST_MODEL]) models.set(`moral-lens-test/${def.id}`, buildTinyModel(def).files)
   return models
+}
+
+/** About 20 MB of weights: big enough that a leaked session shows in memory readings. */
+export const WIDE_TEST_MODEL: TinyModelDefinition = {
+  ...BUILTIN_MODELS[0],
+  id: 'tiny-llama-wide',
+  title: 'Wide test model',
+  config: { ...BUILTIN_MODELS[0].config, dModel: 256, dHead: 64, dMlp: 768, nLayers: 6, seed: 3003 },
 }
 
 export async function startMockHub(opts: MockHubOptions = {}): Promise<{ url: string; server: Server; requests: string[] }> {

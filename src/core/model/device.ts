@@ -69,5 +69,5 @@ export function wasmThreadCount(crossOriginIsolated: boolean, hardwareConcurrenc
     }
   // onnxruntime-web's own default: half the logical cores, at most 4.
   const threads = Math.max(1, Math.min(4, Math.ceil(hardwareConcurrency / 2)))
-  return { threads, reason: `${threads} threads (cross-origin isolated, ${hardwareConcurrency} logical cores)` }
+  return { threads, reason: `${threads} thread${threads === 1 ? '' : 's'} (cross-origin isolated, ${hardwareConcurrency} logical cores)` }
 }

@@ -52,8 +52,11 @@ function checkAborted(signal?: AbortSignal) {
 async function readJson(source: ModelSource, path: string, optional: boolean, signal?: AbortSignal) {
   const bytes = await source.read(path, { optional, signal })
   if (!bytes) return undefined
+  const text = new TextDecoder().decode(bytes)
+  if (/^\s*</.test(text))
+    throw new ModelLoadError(`${path} in ${source.label} is an HTML page, not JSON: the server has no such file (is the address right?)`)
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
+    return JSON.parse(text) as Record<string, unknown>
   } catch (e) {
     throw new ModelLoadError(`${path} in ${source.label} is not valid JSON (${(e as Error).message})`)
   }

@@ -4,7 +4,7 @@
 // `past_key_values.{i}.key|value` → `present.{i}.key|value`.
 import { GraphBuilder, DataType } from '../onnx/builder.ts'
 import type { ModelProto } from '../onnx/proto.ts'
-import { rotaryInvFreq, type TinyLmConfig, type TinyLmWeights } from './spec.ts'
+import { rotaryCaches, type TinyLmConfig, type TinyLmWeights } from './spec.ts'
 
 const F = DataType.FLOAT
 
@@ -59,17 +59,24 @@ export function exportUnfused(cfg: TinyLmConfig, w: TinyLmWeights): ModelProto {
     x = b.op('Gather', [embedName, inputIds], { axis: 0 }, { name: '/model/embed_tokens/Gather' })
   }
 
-  // Rotary cos/sin [B, 1, S, dh] computed from position_ids, as HF's LlamaRotaryEmbedding exports.
+  // Rotary cos/sin [B, 1, S, dh], looked up by position_ids in precomputed tables. (Computing
+  // them in-graph with Cos/Sin costs accuracy on WebGPU, whose trig is only specified to 2^-11.)
   let cos = ''
   let sin = ''
   if (!gpt2) {
     const s = '/model/rotary_emb'
-    const inv = b.init('model.rotary_emb.inv_freq', [dh / 2], rotaryInvFreq(cfg))
-    const posF = b.op('Cast', [b.op('Unsqueeze', [positionIds, b.constInt64([2])], {}, { name: `${s}/Unsqueeze` })], { to: F }, { name: `${s}/Cast` })
-    const freqs = b.op('Mul', [posF, inv], {}, { name: `${s}/Mul` })
-    const emb = b.op('Concat', [freqs, freqs], { axis: -1 }, { name: `${s}/Concat` })
-    cos = b.op('Unsqueeze', [b.op('Cos', [emb], {}, { name: `${s}/Cos` }), b.constInt64([1])], {}, { name: `${s}/Unsqueeze` })
-    sin = b.op('Unsqueeze', [b.op('Sin', [emb], {}, { name: `${s}/Sin` }), b.constInt64([1])], {}, { name: `${s}/Unsqueeze` })
+    const { cos: c, sin: sn } = rotaryCaches(cfg)
+    const half = dh / 2
+    const table = (src: Float32Array) => {
+      const t = new Float32Array(cfg.maxPositions * dh)
+      for (let p = 0; p < cfg.maxPositions; p++)
+        for (let i = 0; i < half; i++) t[p * dh + i] = t[p * dh + half + i] = src[p * half + i]
+      return t
+    }
+    const cosTable = b.init('model.rotary_emb.cos_cached', [cfg.maxPositions, dh], table(c))
+    const sinTable = b.init('model.rotary_emb.sin_cached', [cfg.maxPositions, dh], table(sn))
+    cos = b.op('Unsqueeze', [b.op('Gather', [cosTable, positionIds], { axis: 0 }, { name: `${s}/Gather` }), b.constInt64([1])], {}, { name: `${s}/Unsqueeze` })
+    sin = b.op('Unsqueeze', [b.op('Gather', [sinTable, positionIds], { axis: 0 }, { name: `${s}/Gather` }), b.constInt64([1])], {}, { name: `${s}/Unsqueeze` })
   }
 
   const norm = (scope: string, input: string, gain: Float32Array, bias: Float32Array | undefined, param: string) => {

@@ -5,20 +5,12 @@ import { TOKENIZER_CORPUS } from './corpus.ts'
 import { trainByteLevelBpe, tokenizerJson, type BpeTokenizer } from './bpe.ts'
 import { generateWeights, type TinyLmConfig, type TinyLmWeights } from './spec.ts'
 import { exportUnfused } from './export-unfused.ts'
+import { BUILTIN_MODELS, DEFAULT_BUILTIN_MODEL, type TinyModelDefinition } from './builtin.ts'
+
+export { BUILTIN_MODELS, DEFAULT_BUILTIN_MODEL, type TinyModelDefinition }
 
 export const TOKENIZER_MERGES = 700
 
-export type ExportStyle = 'unfused' | 'fused'
-
-export interface TinyModelDefinition {
-  /** Folder name under public/models/. */
-  id: string
-  title: string
-  description: string
-  style: ExportStyle
-  instruct: boolean
-  config: Omit<TinyLmConfig, 'vocabSize'>
-}
 
 export const CHATML_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
@@ -125,52 +117,3 @@ export function buildTinyModel(def: TinyModelDefinition, opts: { onnx?: boolean 
   return { definition: def, config, weights, tokenizer, specials, files }
 }
 
-/** The models the lab ships (generated at install/build/test time, never committed). */
-export const BUILTIN_MODELS: TinyModelDefinition[] = [
-  {
-    id: 'tiny-llama-instruct',
-    title: 'Tiny Llama-style instruct (built-in, random weights)',
-    description: 'RMSNorm, rotary, grouped-query attention, SwiGLU, ChatML template; unfused optimum-style export.',
-    style: 'unfused',
-    instruct: true,
-    config: {
-      family: 'llama',
-      dModel: 64,
-      nLayers: 4,
-      nHeads: 4,
-      nKvHeads: 2,
-      dHead: 16,
-      dMlp: 192,
-      maxPositions: 512,
-      ropeTheta: 10000,
-      eps: 1e-5,
-      qkvBias: true,
-      tieEmbeddings: true,
-      seed: 1001,
-    },
-  },
-  {
-    id: 'tiny-gpt2',
-    title: 'Tiny GPT-2-style base (built-in, random weights)',
-    description: 'LayerNorm, learned positions, fused c_attn, GELU; unfused optimum-style export.',
-    style: 'unfused',
-    instruct: false,
-    config: {
-      family: 'gpt2',
-      dModel: 64,
-      nLayers: 4,
-      nHeads: 4,
-      nKvHeads: 4,
-      dHead: 16,
-      dMlp: 256,
-      maxPositions: 512,
-      ropeTheta: 10000,
-      eps: 1e-5,
-      qkvBias: true,
-      tieEmbeddings: true,
-      seed: 2002,
-    },
-  },
-]
-
-export const DEFAULT_BUILTIN_MODEL = BUILTIN_MODELS[0].id

@@ -1,0 +1,69 @@
+// Every e2e test runs with all non-localhost requests blocked, as on a machine without internet,
+// and records what it blocked.
+import { test as base, expect, type Page } from '@playwright/test'
+import { mkdirSync } from 'node:fs'
+
+export const HUB = 'http://127.0.0.1:5199/'
+export const SLOW_HUB = 'http://127.0.0.1:5198/'
+
+function isLocal(url: string): boolean {
+  try {
+    const u = new URL(url)
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) || ['data:', 'blob:'].includes(u.protocol)
+  } catch {
+    return false
+  }
+}
+
+export const test = base.extend<{ blocked: string[] }>({
+  blocked: async ({ context }, use) => {
+    const blocked: string[] = []
+    await context.route('**/*', (route) => {
+      const url = route.request().url()
+      if (isLocal(url)) return route.continue()
+      blocked.push(url)
+      return route.abort('internetdisconnected')
+    })
+    await use(blocked)
+  },
+  page: async ({ page, blocked }, use) => {
+    void blocked
+    page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`))
+    await use(page)
+  },
+})
+
+export { expect }
+
+/** Waits until the model store reports a loaded model and returns its info. */
+export async function waitForModel(page: Page, timeout = 120_000) {
+  await page.waitForFunction(
+    () => {
+      const s = (globalThis as any).moralLens?.model.getState()
+      return s && s.status === 'ready' && s.info
+    },
+    undefined,
+    { timeout },
+  )
+  return page.evaluate(() => (globalThis as any).moralLens.model.getState().info)
+}
+
+export async function modelState(page: Page) {
+  return page.evaluate(() => {
+    const s = (globalThis as any).moralLens.model.getState()
+    return { status: s.status, info: s.info, error: s.error, offlineFallback: s.offlineFallback }
+  })
+}
+
+/** Full next-token logits from the worker, for the texts given. */
+export async function logits(page: Page, texts: string[]): Promise<number[]> {
+  return page.evaluate(async (t) => {
+    const r = await (globalThis as any).moralLens.worker().nextTokenLogits(t)
+    return Array.from(r.logits as Float32Array)
+  }, texts)
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync('test-results/screenshots', { recursive: true })
+  await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: false })
+}

@@ -1,0 +1,214 @@
+// The model service behind the worker: one loaded model at a time, loads that can be cancelled,
+// failed loads that leave the previous model in place, and bookkeeping that tests can check
+// for leaks. Framework-free: the worker injects onnxruntime, fetch, the cache and the GPU probe.
+import type { CausalLM, ModelInfo, Ort } from './causal-lm.ts'
+import { loadCausalLM, describeModelFiles, type LoadProgress, type ModelFilesSummary } from './loader.ts'
+import { builtinSource, hubSource, urlSource, LocalModelSource, type LocalFileEntry, type ModelSource } from './sources.ts'
+import type { CachedFile, FileCache } from './download.ts'
+import type { DevicePreference, Environment } from './device.ts'
+import type { Dtype } from './catalog.ts'
+
+export type SourceSpec =
+  | { kind: 'hub'; id: string; revision?: string }
+  | { kind: 'url'; prefix: string }
+  | { kind: 'builtin'; id: string }
+  | { kind: 'local'; name: string; entries: LocalFileEntry[] }
+
+export interface LoadRequest {
+  source: SourceSpec
+  device?: DevicePreference
+  dtype?: Dtype
+}
+
+export interface ServiceDeps {
+  ort: Ort
+  probeEnvironment: () => Promise<Environment>
+  cache?: FileCache
+  fetch?: typeof fetch
+  /** URL of the folder holding the built-in models (ends with '/'); the page may set it later. */
+  builtinBaseUrl?: string
+  /** Optional: identity of the WebGPU device ORT uses, to detect device leaks. */
+  currentGpuDevice?: () => unknown
+}
+
+export interface ServiceStats {
+  loadsStarted: number
+  loadsSucceeded: number
+  sessionsCreated: number
+  sessionsReleased: number
+  liveSessions: number
+  gpuDevicesSeen: number
+}
+
+export interface TopToken {
+  id: number
+  token: string
+  logit: number
+  prob: number
+}
+
+export class ModelService {
+  private model: CausalLM | undefined
+  private loading: AbortController | undefined
+  private env: Promise<Environment> | undefined
+  private hubHost: string | undefined
+  private builtinBaseUrl: string | undefined
+  private gpuDevices = new Set<unknown>()
+  private stats = { loadsStarted: 0, loadsSucceeded: 0, sessionsCreated: 0, sessionsReleased: 0 }
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  environment(): Promise<Environment> {
+    this.env ??= this.deps.probeEnvironment()
+    return this.env
+  }
+
+  setHubHost(host: string | undefined): void {
+    this.hubHost = host || undefined
+  }
+
+  /** Where the built-in models live: the page knows its own base URL, the worker does not. */
+  setBuiltinBaseUrl(url: string): void {
+    this.builtinBaseUrl = url
+  }
+
+  sourceFor(spec: SourceSpec): ModelSource {
+    const http = { cache: this.deps.cache, fetch: this.deps.fetch }
+    switch (spec.kind) {
+      case 'hub':
+        return hubSource(spec.id, { ...http, host: this.hubHost, revision: spec.revision })
+      case 'url':
+        return urlSource(spec.prefix, http)
+      case 'builtin':
+        const base = this.builtinBaseUrl ?? this.deps.builtinBaseUrl
+        if (!base) throw new Error('The location of the built-in models is not known yet.')
+        return builtinSource(spec.id, base, { fetch: this.deps.fetch })
+      case 'local':
+        return new LocalModelSource(spec.entries, spec.name)
+    }
+  }
+
+  /** Dtypes and sizes, before any download. */
+  describe(spec: SourceSpec, timeoutMs = 8000): Promise<ModelFilesSummary> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    return describeModelFiles(this.sourceFor(spec), controller.signal).finally(() => clearTimeout(timer))
+  }
+
+  /** Whether the hub answers at all (drives the offline fallback). */
+  async hubReachable(id: string, timeoutMs = 5000): Promise<boolean> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), timeoutMs)
+    try {
+      const bytes = await this.sourceFor({ kind: 'hub', id }).read('config.json', { signal: controller.signal })
+      return !!bytes
+    } catch {
+      return false
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
+   * Loads a model; the previous one is released only once the new one is ready, so a failed
+   * or cancelled load leaves it usable. A new load cancels one in flight.
+   */
+  async load(req: LoadRequest, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    this.loading?.abort()
+    const controller = new AbortController()
+    this.loading = controller
+    this.stats.loadsStarted++
+    try {
+      const model = await loadCausalLM(this.sourceFor(req.source), {
+        ort: this.deps.ort,
+        env: await this.environment(),
+        device: req.device,
+        dtype: req.dtype,
+        signal: controller.signal,
+        onProgress,
+      })
+      this.stats.sessionsCreated++
+      if (model.info.device === 'webgpu' && this.deps.currentGpuDevice) this.gpuDevices.add(this.deps.currentGpuDevice())
+      const previous = this.model
+      this.model = model
+      this.stats.loadsSucceeded++
+      if (previous) await this.release(previous)
+      return model.info
+    } finally {
+      if (this.loading === controller) this.loading = undefined
+    }
+  }
+
+  cancelLoad(): boolean {
+    if (!this.loading) return false
+    this.loading.abort()
+    return true
+  }
+
+  private async release(model: CausalLM): Promise<void> {
+    await model.dispose()
+    this.stats.sessionsReleased++
+  }
+
+  async unload(): Promise<void> {
+    if (this.model) await this.release(this.model)
+    this.model = undefined
+  }
+
+  get current(): CausalLM | undefined {
+    return this.model
+  }
+
+  info(): ModelInfo | undefined {
+    return this.model?.info
+  }
+
+  requireModel(): CausalLM {
+    if (!this.model) throw new Error('No model is loaded yet.')
+    return this.model
+  }
+
+  async nextTokenLogits(texts: string[]): Promise<{ logits: Float32Array; vocab: number }> {
+    const { logits, vocab } = await this.requireModel().nextTokenLogits(texts)
+    return { logits, vocab }
+  }
+
+  /** The k most likely next tokens after a text, with probabilities. */
+  async topNextTokens(text: string, k = 5): Promise<TopToken[]> {
+    const model = this.requireModel()
+    const { logits, vocab } = await model.nextTokenLogits([text])
+    let max = -Infinity
+    for (let i = 0; i < vocab; i++) if (logits[i] > max) max = logits[i]
+    let z = 0
+    for (let i = 0; i < vocab; i++) z += Math.exp(logits[i] - max)
+    const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, k)
+    return order.map((id) => ({
+      id,
+      token: model.tokenizer.decode([id]),
+      logit: logits[id],
+      prob: Math.exp(logits[id] - max) / z,
+    }))
+  }
+
+  getStats(): ServiceStats {
+    return {
+      ...this.stats,
+      liveSessions: this.stats.sessionsCreated - this.stats.sessionsReleased,
+      gpuDevicesSeen: this.gpuDevices.size,
+    }
+  }
+
+  async cacheList(): Promise<CachedFile[]> {
+    return (await this.deps.cache?.list()) ?? []
+  }
+
+  async cacheDelete(urls: string[]): Promise<number> {
+    let n = 0
+    for (const u of urls) if (await this.deps.cache?.delete(u)) n++
+    return n
+  }
+
+  async cacheClear(): Promise<void> {
+    await this.deps.cache?.clear()
+  }
+}

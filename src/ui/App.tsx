@@ -1,0 +1,52 @@
+import { useEffect, useState } from 'react'
+import { PANELS, type PanelId } from './panels/registry.ts'
+import { ModelPanel } from './panels/ModelPanel.tsx'
+import { PlannedPanel } from './panels/PlannedPanel.tsx'
+import { StatusBar } from './StatusBar.tsx'
+import { TopBar } from './TopBar.tsx'
+import { Banners } from './Banners.tsx'
+
+function panelFromHash(): PanelId {
+  const id = globalThis.location?.hash.replace(/^#\/?/, '') as PanelId
+  return PANELS.some((p) => p.id === id) ? id : 'model'
+}
+
+export function App() {
+  const [panel, setPanel] = useState<PanelId>(panelFromHash)
+  useEffect(() => {
+    const onHash = () => setPanel(panelFromHash())
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [])
+  const go = (id: PanelId) => {
+    history.replaceState(null, '', `#/${id}`)
+    setPanel(id)
+  }
+  return (
+    <div className="app">
+      <TopBar />
+      <nav className="nav" aria-label="Panels">
+        <ul>
+          {PANELS.map((p) => (
+            <li key={p.id}>
+              <button
+                className={p.id === panel ? 'nav-item active' : 'nav-item'}
+                aria-current={p.id === panel ? 'page' : undefined}
+                onClick={() => go(p.id)}
+                data-panel={p.id}
+              >
+                <span className="nav-title">{p.title}</span>
+                <span className="nav-question">{p.question}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="main" id="main">
+        <Banners />
+        {panel === 'model' ? <ModelPanel /> : <PlannedPanel id={panel} />}
+      </main>
+      <StatusBar />
+    </div>
+  )
+}

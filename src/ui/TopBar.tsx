@@ -1,0 +1,36 @@
+import { useModel } from '../state/modelStore.ts'
+
+export function TopBar() {
+  const info = useModel((s) => s.info)
+  const status = useModel((s) => s.status)
+  const loadingLabel = useModel((s) => s.loadingLabel)
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <span className="logo" aria-hidden>
+          ◐
+        </span>{' '}
+        Moral Lens
+      </div>
+      <div className="topbar-item" data-testid="top-model">
+        <span className="label">Model</span>{' '}
+        {info ? (
+          <>
+            <strong>{info.sourceLabel}</strong> <span className="muted">{info.dtype}</span>
+          </>
+        ) : status === 'loading' ? (
+          <span className="muted">loading {loadingLabel}…</span>
+        ) : (
+          <span className="muted">none</span>
+        )}
+      </div>
+      <div className="topbar-item">
+        <span className="label">Backend</span>{' '}
+        {info ? <span className={`chip ${info.device}`}>{info.device === 'webgpu' ? 'WebGPU' : 'WASM'}</span> : <span className="muted">–</span>}
+      </div>
+      <div className="topbar-item">
+        <span className="label">Stimulus set</span> <span className="muted">none yet</span>
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,20 @@
+import { defineConfig } from 'vite'
+import react from '@vitejs/plugin-react'
+
+// Cross-origin isolation lets onnxruntime-web use SharedArrayBuffer threads. Static hosts
+// without these headers still work (single-threaded WASM; the status bar says why).
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+}
+
+export default defineConfig({
+  // Relative base: the built site works from any sub-path of any static host.
+  base: './',
+  plugins: [react()],
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+})

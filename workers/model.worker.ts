@@ -1,0 +1,98 @@
+// Thin comlink adapter: browser dependencies in, the core ModelService out.
+import * as Comlink from 'comlink'
+import * as ort from 'onnxruntime-web/webgpu'
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'
+import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url'
+import { ModelService } from '../src/core/model/service.ts'
+import { CacheApiFileCache } from '../src/core/model/download.ts'
+import { wasmThreadCount, type Environment, type GpuAdapterSummary } from '../src/core/model/device.ts'
+
+// Served by the lab itself: no CDN request at run time.
+ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href, mjs: new URL(mjsUrl, self.location.href).href }
+const threads = wasmThreadCount(self.crossOriginIsolated, navigator.hardwareConcurrency || 1)
+ort.env.wasm.numThreads = threads.threads
+ort.env.logLevel = 'error'
+
+async function probeEnvironment(): Promise<Environment> {
+  let gpu: GpuAdapterSummary | null = null
+  let gpuUnavailableReason: string | undefined
+  const nav = navigator as Navigator & { gpu?: GPU }
+  if (!nav.gpu) gpuUnavailableReason = 'this browser exposes no navigator.gpu'
+  else {
+    try {
+      const adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' })
+      if (!adapter) gpuUnavailableReason = 'the browser returned no WebGPU adapter'
+      else {
+        const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info
+        gpu = {
+          vendor: info?.vendor ?? '',
+          architecture: info?.architecture ?? '',
+          description: info?.description ?? '',
+          isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+          shaderF16: adapter.features.has('shader-f16'),
+          maxBufferSize: adapter.limits.maxBufferSize,
+        }
+      }
+    } catch (e) {
+      gpuUnavailableReason = `requesting a WebGPU adapter failed: ${(e as Error).message}`
+    }
+  }
+  return {
+    gpu,
+    gpuUnavailableReason,
+    crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency || 1,
+    wasmThreads: threads.threads,
+    wasmThreadsReason: threads.reason,
+  }
+}
+
+const service = new ModelService({
+  ort: ort as unknown as typeof import('onnxruntime-web'),
+  probeEnvironment,
+  cache: typeof caches !== 'undefined' ? new CacheApiFileCache() : undefined,
+  currentGpuDevice: () => (ort.env.webgpu as { device?: unknown }).device,
+})
+
+export type ModelWorkerApi = {
+  environment: ModelService['environment']
+  setHubHost: ModelService['setHubHost']
+  setBuiltinBaseUrl: ModelService['setBuiltinBaseUrl']
+  describe: ModelService['describe']
+  hubReachable: ModelService['hubReachable']
+  load: ModelService['load']
+  cancelLoad: ModelService['cancelLoad']
+  unload: ModelService['unload']
+  info: ModelService['info']
+  nextTokenLogits: ModelService['nextTokenLogits']
+  topNextTokens: ModelService['topNextTokens']
+  getStats: ModelService['getStats']
+  cacheList: ModelService['cacheList']
+  cacheDelete: ModelService['cacheDelete']
+  cacheClear: ModelService['cacheClear']
+  workerMemory: () => { jsHeapBytes?: number }
+}
+
+const api: ModelWorkerApi = {
+  environment: () => service.environment(),
+  setHubHost: (h) => service.setHubHost(h),
+  setBuiltinBaseUrl: (u) => service.setBuiltinBaseUrl(u),
+  describe: (s, t) => service.describe(s, t),
+  hubReachable: (id, t) => service.hubReachable(id, t),
+  load: (req, onProgress) => service.load(req, onProgress),
+  cancelLoad: () => service.cancelLoad(),
+  unload: () => service.unload(),
+  info: () => service.info(),
+  nextTokenLogits: async (texts) => {
+    const r = await service.nextTokenLogits(texts)
+    return Comlink.transfer(r, [r.logits.buffer])
+  },
+  topNextTokens: (text, k) => service.topNextTokens(text, k),
+  getStats: () => service.getStats(),
+  cacheList: () => service.cacheList(),
+  cacheDelete: (urls) => service.cacheDelete(urls),
+  cacheClear: () => service.cacheClear(),
+  workerMemory: () => ({ jsHeapBytes: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize }),
+}
+
+Comlink.expose(api)
