@@ -205,7 +205,11 @@ export async function runBaselines(o: BaselineOptions): Promise<BaselineRow[]> {
       forwardPasses: p.forwardPasses,
     })
   const few = (demos: LabelledDemo[]) =>
-    fewShotPredict(o.test, demos, o.scorer, { maxDemonstrations: o.maxDemonstrations, seed: rng.nextUint32(), signal: o.signal })
+    fewShotPredict(o.test, demos, o.scorer, {
+      maxDemonstrations: o.maxDemonstrations,
+      seed: rng.nextUint32(),
+      signal: o.signal,
+    })
 
   add('zero-shot', await zeroShotPredict(o.test, o.scorer, { signal: o.signal }))
   if (o.instructScorer) add('zero-shot-instruct', await zeroShotPredict(o.test, o.instructScorer, { signal: o.signal }))

@@ -16,11 +16,18 @@
 //   the code's Alpaca/TruthfulQA-preference setup. The fork itself used GROUP_SIZE = 1 (no constraint).
 
 import type { StimulusItem } from '../stimuli/types.ts'
-import { renderClaimPrompt, renderDeontologyPrompt, renderUtilitarianismPrompt, UTILITARIANISM_QUESTION } from './templates.ts'
+import {
+  renderClaimPrompt,
+  renderDeontologyPrompt,
+  renderUtilitarianismPrompt,
+  UTILITARIANISM_QUESTION,
+} from './templates.ts'
 import type { IcmItem, IcmLabel } from './types.ts'
 
 function checkGold(where: string, i: number, g: unknown): void {
-  if (g !== undefined && g !== 0 && g !== 1) throw new Error(`${where}: row ${i}: field "gold" must be 0 or 1, got ${String(g)}`)
+  if (g !== undefined && g !== 0 && g !== 1) {
+    throw new Error(`${where}: row ${i}: field "gold" must be 0 or 1, got ${String(g)}`)
+  }
 }
 
 function withGold(item: IcmItem, gold: IcmLabel | undefined): IcmItem {
@@ -44,10 +51,13 @@ export function claimNegationItems(
   return rows.flatMap((r, i) => {
     checkGold('claimNegationItems', i, r.gold)
     const neg = r.gold === undefined ? undefined : ((1 - r.gold) as IcmLabel)
-    return [
-      withGold({ id: `${r.id}:claim`, prompt: renderClaimPrompt(r.claim), consistencyGroup: r.id, consistencyKey: ka }, r.gold),
-      withGold({ id: `${r.id}:negation`, prompt: renderClaimPrompt(r.negation), consistencyGroup: r.id, consistencyKey: kb }, neg),
-    ]
+    const item = (suffix: string, text: string, consistencyKey: string): IcmItem => ({
+      id: `${r.id}:${suffix}`,
+      prompt: renderClaimPrompt(text),
+      consistencyGroup: r.id,
+      consistencyKey,
+    })
+    return [withGold(item('claim', r.claim, ka), r.gold), withGold(item('negation', r.negation, kb), neg)]
   })
 }
 
@@ -81,15 +91,24 @@ export function utilitarianismItems(
     const q = r.question ?? UTILITARIANISM_QUESTION
     const gAB = r.more === undefined ? undefined : r.more === 'A' ? 1 : 0
     const gBA = gAB === undefined ? undefined : ((1 - gAB) as IcmLabel)
+    const item = (key: 'A>B' | 'B>A', first: string, second: string): IcmItem => ({
+      id: `${r.id}:${key}`,
+      prompt: renderUtilitarianismPrompt(first, second, q),
+      consistencyGroup: r.id,
+      consistencyKey: key,
+    })
     return [
-      withGold({ id: `${r.id}:A>B`, prompt: renderUtilitarianismPrompt(r.statementA, r.statementB, q), consistencyGroup: r.id, consistencyKey: 'A>B' }, gAB),
-      withGold({ id: `${r.id}:B>A`, prompt: renderUtilitarianismPrompt(r.statementB, r.statementA, q), consistencyGroup: r.id, consistencyKey: 'B>A' }, gBA),
+      withGold(item('A>B', r.statementA, r.statementB), gAB),
+      withGold(item('B>A', r.statementB, r.statementA), gBA),
     ]
   })
 }
 
 /** Stimulus items (e.g. the built-in claim set) to ICM items; an item without a group is its own group. */
-export function icmItemsFromStimuli(stimuli: readonly StimulusItem[], render: (text: string) => string = renderClaimPrompt): IcmItem[] {
+export function icmItemsFromStimuli(
+  stimuli: readonly StimulusItem[],
+  render: (text: string) => string = renderClaimPrompt,
+): IcmItem[] {
   return stimuli.map((s) => {
     const item: IcmItem = { id: s.id, prompt: render(s.text), consistencyGroup: s.consistencyGroup ?? s.id }
     if (s.consistencyKey !== undefined) item.consistencyKey = s.consistencyKey
@@ -101,6 +120,10 @@ export function icmItemsFromStimuli(stimuli: readonly StimulusItem[], render: (t
 /** ICM labels as JSONL, one `{"id","label","gold"?}` per line in item order. */
 export function labelsToJsonl(items: readonly IcmItem[], labels: readonly (IcmLabel | null)[]): string {
   return items
-    .map((it, i) => JSON.stringify(it.gold === undefined ? { id: it.id, label: labels[i] } : { id: it.id, label: labels[i], gold: it.gold }))
+    .map((it, i) => {
+      const row: { id: string; label: IcmLabel | null; gold?: IcmLabel } = { id: it.id, label: labels[i] }
+      if (it.gold !== undefined) row.gold = it.gold
+      return JSON.stringify(row)
+    })
     .join('\n')
 }

@@ -117,9 +117,12 @@ export interface IcmEvent {
   goldCompared: number
   /** Accepted proposals so far. */
   flips: number
-  /** Forward passes so far (as reported by the scorer, cache misses only). */
+  /** LM forward passes so far (as reported by the scorer, cache misses only). */
   forwardPasses: number
   forwardPassesPerLabelled: number
+  /** U(D) evaluations so far (each scores every labelled item; ConsistencyFix options included). */
+  energyEvaluations: number
+  energyEvaluationsPerLabelled: number
   warnings: IcmWarning[]
 }
 
@@ -133,6 +136,8 @@ export interface IcmResult {
   flips: number
   forwardPasses: number
   forwardPassesPerLabelled: number
+  energyEvaluations: number
+  energyEvaluationsPerLabelled: number
   scoreRequests: number
   cacheHits: number
   goldAgreement: number | null
@@ -140,6 +145,28 @@ export interface IcmResult {
   warnings: IcmWarning[]
   /** Item ids in batch order (the order of demonstrations and of seeding). */
   batchOrder: string[]
+}
+
+/** Plain-language list of the ways a run departs from the official code, for the panel. */
+export function icmApproximations(o: Pick<IcmOptions, 'maxDemonstrations' | 'energySubsample' | 'iterations'>): string[] {
+  const out: string[] = []
+  if (o.maxDemonstrations !== undefined) {
+    out.push(
+      `At most ${o.maxDemonstrations} demonstrations per scored item, chosen at random (fixed per item); ` +
+        'the code puts every other labelled item in context.',
+    )
+  }
+  if (o.energySubsample !== undefined) {
+    out.push(
+      `Each proposal compares energies over ${o.energySubsample} random labelled items plus every changed one; ` +
+        'the code averages over all labelled items.',
+    )
+  }
+  const iterations = o.iterations ?? ICM_DEFAULTS.iterations
+  if (iterations !== ICM_DEFAULTS.iterations) {
+    out.push(`${iterations} search iterations (the code's default is ${ICM_DEFAULTS.iterations}).`)
+  }
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -212,12 +239,17 @@ export function collapseWarnings(labels: readonly MaybeLabel[], threshold: numbe
       kind: 'label-collapse',
       majorityLabel,
       share,
-      message: `${(share * 100).toFixed(1)}% of ${b.labelled} labelled items are "${word}": the search may be collapsing onto the degenerate one-label solution`,
+      message:
+        `${(share * 100).toFixed(1)}% of ${b.labelled} labelled items are "${word}": ` +
+        'the search may be collapsing onto the degenerate one-label solution',
     },
   ]
 }
 
-export function goldAgreement(items: readonly IcmItem[], labels: readonly MaybeLabel[]): { agreement: number | null; compared: number } {
+export function goldAgreement(
+  items: readonly IcmItem[],
+  labels: readonly MaybeLabel[],
+): { agreement: number | null; compared: number } {
   let agree = 0
   let compared = 0
   items.forEach((it, i) => {
@@ -361,15 +393,16 @@ export async function* icmSearch(
   let cur: EnergyEval | null = null
   let flips = 0
   let iteration = 0
-  let warnings: IcmWarning[] = []
 
   const snapshot = (
     kind: IcmEvent['kind'],
-    rest: Pick<IcmEvent, 'temperature' | 'proposed' | 'accepted' | 'proposal' | 'proposalEnergy' | 'acceptProbability' | 'changes'>,
+    rest: Pick<
+      IcmEvent,
+      'temperature' | 'proposed' | 'accepted' | 'proposal' | 'proposalEnergy' | 'acceptProbability' | 'changes'
+    >,
   ): IcmEvent => {
     const balance = labelBalance(labels)
     const gold = goldAgreement(items, labels)
-    warnings = collapseWarnings(labels, o.collapseThreshold, o.collapseMinLabelled)
     return {
       kind,
       iteration,
@@ -385,7 +418,9 @@ export async function* icmSearch(
       flips,
       forwardPasses: scoring.forwardPasses,
       forwardPassesPerLabelled: scoring.forwardPasses / Math.max(1, balance.labelled),
-      warnings,
+      energyEvaluations: scoring.energyEvaluations,
+      energyEvaluationsPerLabelled: scoring.energyEvaluations / Math.max(1, balance.labelled),
+      warnings: collapseWarnings(labels, o.collapseThreshold, o.collapseMinLabelled),
     }
   }
 
@@ -399,6 +434,8 @@ export async function* icmSearch(
       flips,
       forwardPasses: scoring.forwardPasses,
       forwardPassesPerLabelled: scoring.forwardPasses / Math.max(1, balance.labelled),
+      energyEvaluations: scoring.energyEvaluations,
+      energyEvaluationsPerLabelled: scoring.energyEvaluations / Math.max(1, balance.labelled),
       scoreRequests: scoring.requestsScored,
       cacheHits: scoring.cacheHits,
       goldAgreement: goldAgreement(items, labels).agreement,
@@ -504,17 +541,18 @@ export async function* icmSearch(
   }
 }
 
-/** Drives `icmSearch`, passing each event to `onEvent`. */
+/** Drives `icmSearch`, passing each event to `onEvent` (alias `onProgress`, the lab's usual name). */
 export async function runIcm(
   items: readonly IcmItem[],
   scorer: IcmScorer,
-  options: IcmOptions & { onEvent?: (e: IcmEvent) => void },
+  options: IcmOptions & { onEvent?: (e: IcmEvent) => void; onProgress?: (e: IcmEvent) => void },
 ): Promise<IcmResult> {
   const gen = icmSearch(items, scorer, options)
   for (;;) {
     const r = await gen.next()
     if (r.done) return r.value
     options.onEvent?.(r.value)
+    options.onProgress?.(r.value)
   }
 }
 

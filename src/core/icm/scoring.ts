@@ -54,6 +54,8 @@ export interface EnergySubset {
 
 export class IcmScoring {
   forwardPasses = 0
+  /** U(D) evaluations (one per labelling scored), the unit the paper's "forward passes" most likely counts. */
+  energyEvaluations = 0
   requestsScored = 0
   cacheHits = 0
   readonly rank: Int32Array
@@ -158,7 +160,12 @@ export class IcmScoring {
   }
 
   /** Energies of several labellings with a single scorer call. */
-  async energies(labelsList: readonly (readonly MaybeLabel[])[], alpha: number, subset?: EnergySubset): Promise<EnergyEval[]> {
+  async energies(
+    labelsList: readonly (readonly MaybeLabel[])[],
+    alpha: number,
+    subset?: EnergySubset,
+  ): Promise<EnergyEval[]> {
+    this.energyEvaluations += labelsList.length
     const plans = labelsList.map((labels) => {
       const labelled: number[] = []
       for (const i of this.order) if (labels[i] !== null) labelled.push(i)

@@ -76,7 +76,9 @@ export async function callScorer(
 export function validateIcmItems(items: readonly IcmItem[], where: string): void {
   const seen = new Set<string>()
   items.forEach((it, i) => {
-    if (typeof it.id !== 'string' || it.id === '') throw new Error(`${where}: item ${i}: field "id" must be a non-empty string`)
+    if (typeof it.id !== 'string' || it.id === '') {
+      throw new Error(`${where}: item ${i}: field "id" must be a non-empty string`)
+    }
     if (seen.has(it.id)) throw new Error(`${where}: item ${i}: duplicate id "${it.id}"`)
     seen.add(it.id)
     if (typeof it.prompt !== 'string' || it.prompt === '') {
