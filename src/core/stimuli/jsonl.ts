@@ -143,7 +143,13 @@ export class StimulusJsonlReader {
   finish(): JsonlReadResult {
     const file = this.fileName !== undefined ? { file: this.fileName } : {}
     if (!this.headerSeen) {
-      this.problems.push({ ...file, row: 1, expected: 'a header line and at least one item', got: 'an empty file', severity: 'error' })
+      this.problems.push({
+        ...file,
+        row: 1,
+        expected: 'a header line and at least one item',
+        got: 'an empty file',
+        severity: 'error',
+      })
       return { problems: this.problems, lines: this.line }
     }
     if (this.items.length === 0) this.problems.push(noValidItemsProblem(this.fileName, this.itemLines))
@@ -153,9 +159,23 @@ export class StimulusJsonlReader {
     // Only meaningful when nothing was dropped: a dropped line already has its own problem.
     if (errorsOf(this.problems).length === 0) {
       if (declared.count !== undefined && declared.count !== this.items.length) {
-        this.problems.push({ ...file, row: 1, field: 'count', expected: `${this.items.length} (the items read; was the file truncated?)`, got: describeValue(declared.count), severity: 'warning' })
+        this.problems.push({
+          ...file,
+          row: 1,
+          field: 'count',
+          expected: `${this.items.length} (the items read; was the file truncated?)`,
+          got: describeValue(declared.count),
+          severity: 'warning',
+        })
       } else if (typeof declared.hash === 'string' && declared.hash !== stimulusSetHash(set)) {
-        this.problems.push({ ...file, row: 1, field: 'hash', expected: 'the hash of the items read (they were edited after export)', got: describeValue(declared.hash), severity: 'warning' })
+        this.problems.push({
+          ...file,
+          row: 1,
+          field: 'hash',
+          expected: 'the hash of the items read (they were edited after export)',
+          got: describeValue(declared.hash),
+          severity: 'warning',
+        })
       }
     }
     return { set, problems: this.problems, lines: this.line }
@@ -214,5 +234,8 @@ export function parseStimulusJsonlStrict(text: string, fileName?: string): Stimu
   const res = parseStimulusJsonl(text, fileName)
   if (res.set && errorsOf(res.problems).length === 0) return res.set
   const errs = errorsOf(res.problems)
-  throw new Error(`Invalid stimulus JSONL ${fileName ?? ''}`.trimEnd() + `: ${errs.length} error${errs.length === 1 ? '' : 's'}\n${summarizeProblems(errs)}`)
+  throw new Error(
+    `Invalid stimulus JSONL ${fileName ?? ''}`.trimEnd() +
+      `: ${errs.length} error${errs.length === 1 ? '' : 's'}\n${summarizeProblems(errs)}`,
+  )
 }

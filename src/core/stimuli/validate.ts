@@ -373,7 +373,13 @@ export function validateStimulusSet(
   const { header, problems } = validateStimulusSetHeader(raw, file)
   const rawItems = isRecord(raw) ? raw.items : undefined
   if (isRecord(raw) && !Array.isArray(rawItems)) {
-    problems.push({ ...file, field: 'items', expected: 'an array of items', got: describeValue(rawItems), severity: 'error' })
+    problems.push({
+      ...file,
+      field: 'items',
+      expected: 'an array of items',
+      got: describeValue(rawItems),
+      severity: 'error',
+    })
   }
   const items: StimulusItem[] = []
   if (Array.isArray(rawItems)) {
@@ -415,5 +421,7 @@ export function assertValidStimulusSet(raw: unknown, fileName?: string): Stimulu
   const errs = errorsOf(problems)
   if (set && errs.length === 0) return set
   const label = fileName ?? (isRecord(raw) && typeof raw.id === 'string' ? raw.id : 'stimulus set')
-  throw new Error(`Invalid stimulus set ${label}: ${errs.length} error${errs.length === 1 ? '' : 's'}\n${summarizeProblems(errs)}`)
+  throw new Error(
+    `Invalid stimulus set ${label}: ${errs.length} error${errs.length === 1 ? '' : 's'}\n${summarizeProblems(errs)}`,
+  )
 }

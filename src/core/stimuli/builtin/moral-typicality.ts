@@ -2,13 +2,7 @@
 // virtue/vice, each cell graded from prototypical (≈0.95) to marginal (≈0.2), plus neutral everyday acts.
 // The grades are the project's authored judgements of prototypicality, not human norms: they exist so
 // the gradient metrics (METHODS.md §1.4 C2) can run before a user imports real human-rated data.
-import {
-  MORAL_VECTOR_DIM,
-  moralAxisIndex,
-  type CoreFoundation,
-  type StimulusItem,
-  type StimulusSet,
-} from '../types.ts'
+import { MORAL_VECTOR_DIM, moralAxisIndex, type CoreFoundation, type StimulusItem, type StimulusSet } from '../types.ts'
 
 /** [action phrase, authored typicality, one-line rationale] */
 export type TypicalityRow = readonly [text: string, typicality: number, rationale: string]
@@ -19,16 +13,32 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
   care: {
     virtue: [
       ['rescuing a drowning child', 0.95, 'saving a defenceless life at risk to oneself: the prototype of care'],
-      ['donating a kidney to a stranger on a transplant waiting list', 0.92, "large personal sacrifice to end a stranger's suffering"],
-      ['comforting a toddler who lost his parents in a crowded station', 0.9, 'soothing a frightened, vulnerable child'],
+      [
+        'donating a kidney to a stranger on a transplant waiting list',
+        0.92,
+        "large personal sacrifice to end a stranger's suffering",
+      ],
+      [
+        'comforting a toddler who lost his parents in a crowded station',
+        0.9,
+        'soothing a frightened, vulnerable child',
+      ],
       ['nursing a friend through a long and frightening illness', 0.87, 'sustained hands-on relief of suffering'],
       ['carrying an injured dog out of the traffic', 0.85, 'protecting a hurt animal from further harm'],
-      ['sitting with a dying neighbour so she is not alone', 0.82, 'compassion at the end of life, no gain to the helper'],
+      [
+        'sitting with a dying neighbour so she is not alone',
+        0.82,
+        'compassion at the end of life, no gain to the helper',
+      ],
       ['giving your coat to a man shivering on the street', 0.8, "direct relief of a stranger's physical distress"],
       ['calling an ambulance for a jogger who collapsed', 0.76, 'clear help in an emergency, but at little cost'],
       ['volunteering on weekends at a hospice', 0.72, 'ongoing care work, less immediate than a rescue'],
       ['checking on an elderly neighbour during a heatwave', 0.68, 'preventive concern for someone at risk'],
-      ['cooking meals for a friend recovering from surgery', 0.62, 'practical kindness to someone temporarily weakened'],
+      [
+        'cooking meals for a friend recovering from surgery',
+        0.62,
+        'practical kindness to someone temporarily weakened',
+      ],
       ['listening patiently while a coworker talks through her worries', 0.55, 'emotional support, mild need'],
       ['leaving a bowl of water out for birds in a drought', 0.48, 'care for animals, diffuse and low-stakes'],
       ['sending a get-well card to a colleague', 0.42, 'a gesture of concern with no real relief of harm'],
@@ -55,12 +65,20 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
       ['honking and tailgating a slow elderly driver', 0.4, 'intimidation, mostly rudeness'],
       ['stepping on snails on purpose', 0.33, 'harm to creatures people rarely grieve'],
       ['forgetting to feed the goldfish for a few days', 0.27, 'negligence rather than cruelty'],
-      ['swatting a fly that landed on your sandwich', 0.16, 'killing an insect, which most people do not count as cruelty'],
+      [
+        'swatting a fly that landed on your sandwich',
+        0.16,
+        'killing an insect, which most people do not count as cruelty',
+      ],
     ],
   },
   fairness: {
     virtue: [
-      ['splitting a prize equally with teammates who did equal work', 0.95, 'proportional sharing of a reward: the prototype of fairness'],
+      [
+        'splitting a prize equally with teammates who did equal work',
+        0.95,
+        'proportional sharing of a reward: the prototype of fairness',
+      ],
       ['refusing a bribe to change the verdict in a court case', 0.93, 'impartial justice under temptation'],
       ['giving a colleague credit for the idea she came up with', 0.88, 'honest attribution of deserved recognition'],
       ["marking every student's exam with the same rubric", 0.85, 'equal treatment under one standard'],
@@ -80,7 +98,11 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
       ['taking turns choosing the music on a road trip', 0.2, 'turn-taking among friends, barely a moral matter'],
     ],
     vice: [
-      ['stuffing ballot boxes to rig an election', 0.95, 'corrupting a fair procedure for everyone: the prototype of cheating'],
+      [
+        'stuffing ballot boxes to rig an election',
+        0.95,
+        'corrupting a fair procedure for everyone: the prototype of cheating',
+      ],
       ['embezzling the pension fund of factory workers', 0.93, 'stealing what others earned and were owed'],
       ['paying women less than men for the same job', 0.9, 'unequal reward for equal work'],
       ['cheating on a final exam', 0.86, 'gaining an unearned advantage over honest peers'],
@@ -97,33 +119,57 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
       ['skipping your turn to clean the shared kitchen', 0.38, 'free-riding on a chore rota'],
       ['saving a seat on a crowded train with your bag', 0.32, "claiming more than one's share of a common good"],
       ['taking the biggest piece of cake before anyone else chooses', 0.26, 'mild greed in a trivial division'],
-      ['signing up for a free trial again with a new email address', 0.18, 'gaming a promotion; many see no wrong in it'],
+      [
+        'signing up for a free trial again with a new email address',
+        0.18,
+        'gaming a promotion; many see no wrong in it',
+      ],
     ],
   },
   loyalty: {
     virtue: [
-      ['refusing to betray your comrades under interrogation', 0.95, "keeping faith with one's group at great personal cost"],
+      [
+        'refusing to betray your comrades under interrogation',
+        0.95,
+        "keeping faith with one's group at great personal cost",
+      ],
       ['staying to fight beside your unit when retreat was possible', 0.9, 'self-sacrifice for the in-group'],
-      ["keeping a friend's secret even when pressed by others", 0.86, 'faithfulness to a trust'],
+      ["guarding a friend's secret even when others press you to tell", 0.86, 'faithfulness to a trust'],
       ['defending a teammate when rivals insult him', 0.83, "standing up for one's own"],
       ['speaking up for your brother when he is falsely accused', 0.8, 'family loyalty, with a fairness element'],
-      ['keeping the family shop open through a bad year to protect its name', 0.74, 'commitment to a family enterprise'],
+      [
+        'keeping the family shop open through a bad year to protect its name',
+        0.74,
+        'commitment to a family enterprise',
+      ],
       ['visiting an old friend in prison every month', 0.72, 'loyalty that persists through disgrace'],
-      ["turning down a rival firm's higher offer out of loyalty to your employer", 0.68, "forgoing gain to stay with one's group"],
+      [
+        "turning down a rival firm's higher offer out of loyalty to your employer",
+        0.68,
+        "forgoing gain to stay with one's group",
+      ],
       ['attending every reunion of your old regiment', 0.62, 'maintaining group bonds over decades'],
       ['moving back home to help the family through hard times', 0.58, 'loyal to kin, overlapping with care'],
       ['wearing the team shirt proudly after a losing season', 0.54, 'fan loyalty when it is not rewarded'],
       ['cheering for the home side in pouring rain', 0.5, 'group identity, little sacrifice'],
-      ["learning your grandparents' language to keep the family heritage", 0.46, "loyalty to a tradition of one's people"],
+      [
+        "learning your grandparents' language to keep the family heritage",
+        0.46,
+        "loyalty to a tradition of one's people",
+      ],
       ['standing for the national anthem before a match', 0.42, 'a ritual of group belonging'],
-      ['keeping in touch with friends from primary school', 0.36, 'faithful friendship, barely tested'],
+      ['staying in touch with friends from primary school', 0.36, 'faithful friendship, barely tested'],
       ['buying bread from the local bakery rather than the chain store', 0.3, 'mild local allegiance'],
       ['going to the same barber for twenty years', 0.24, 'habit that looks like loyalty'],
       ["drinking from your old school's mug every morning", 0.18, 'a token of attachment, not a moral act'],
     ],
     vice: [
       ["selling your country's military secrets to an enemy", 0.95, 'treason: the prototype of betrayal'],
-      ['handing your best friend over to the secret police to save yourself', 0.93, 'betraying an intimate bond for self-interest'],
+      [
+        'handing your best friend over to the secret police to save yourself',
+        0.93,
+        'betraying an intimate bond for self-interest',
+      ],
       ['deserting your unit in the middle of a battle', 0.9, "abandoning one's group when it needs you most"],
       ["leaking your team's game plan to the rival coach", 0.85, "helping the opposing side against one's own"],
       ["having an affair with your spouse's best friend", 0.8, 'betrayal of two close bonds at once'],
@@ -144,7 +190,11 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
   },
   authority: {
     virtue: [
-      ["carrying out the captain's orders during a storm at sea", 0.93, 'obedience to legitimate command when it matters most'],
+      [
+        "carrying out the captain's orders during a storm at sea",
+        0.93,
+        'obedience to legitimate command when it matters most',
+      ],
       ['obeying a lawful order from your commanding officer', 0.92, 'the prototype of deference to rank'],
       ['saluting a senior officer on the parade ground', 0.87, 'formal respect for hierarchy'],
       ['rising when the judge enters the courtroom', 0.84, 'ritual respect for an institution'],
@@ -152,8 +202,12 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
       ['speaking respectfully to your grandparents', 0.76, 'deference to elders'],
       ['complying calmly with a police officer at a checkpoint', 0.73, 'respect for lawful authority'],
       ["accepting the referee's decision without arguing", 0.7, 'deference to an appointed arbiter'],
-      ['keeping a tradition your ancestors passed down', 0.64, 'respect for inherited order, overlapping with sanctity'],
-      ['keeping order in the classroom as a substitute teacher', 0.6, "upholding authority on others' behalf"],
+      [
+        'upholding a tradition your ancestors passed down',
+        0.64,
+        'respect for inherited order, overlapping with sanctity',
+      ],
+      ['maintaining order in the classroom as a substitute teacher', 0.6, "upholding authority on others' behalf"],
       ['raising your hand before speaking in class', 0.54, 'following a classroom protocol'],
       ['wearing the school uniform exactly as required', 0.5, "conformity to an institution's rules"],
       ["asking your manager's permission before changing a procedure", 0.45, 'respecting a chain of command'],
@@ -164,7 +218,11 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
       ['keeping off the grass because a sign says so', 0.19, 'obeying a trivial posted rule'],
     ],
     vice: [
-      ["leading a mutiny against the ship's captain", 0.95, 'overthrowing legitimate command: the prototype of subversion'],
+      [
+        "leading a mutiny against the ship's captain",
+        0.95,
+        'overthrowing legitimate command: the prototype of subversion',
+      ],
       ["spitting in a judge's face during a trial", 0.92, 'contempt for an institution and its officer'],
       ['disobeying a direct order on the battlefield', 0.9, 'defying rank when obedience is vital'],
       ['screaming insults at your parents', 0.84, 'open disrespect for parental authority'],
@@ -186,13 +244,17 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
   },
   sanctity: {
     virtue: [
-      ['burying the dead with dignity and the proper rites', 0.95, 'honouring the sacredness of the body: the prototype of sanctity'],
+      [
+        'burying the dead with dignity and the proper rites',
+        0.95,
+        'honouring the sacredness of the body: the prototype of sanctity',
+      ],
       ["washing a relative's body before burial as the ritual requires", 0.9, 'purification performed with reverence'],
       ['fasting through a holy month', 0.88, 'bodily discipline for a sacred purpose'],
       ['removing your shoes before entering a temple', 0.84, 'marking a space as pure and set apart'],
       ["scattering a loved one's ashes in a quiet ceremony", 0.8, 'treating remains as sacred'],
       ['tending the graves of strangers in a war cemetery', 0.75, 'reverence for the dead, with loyalty and care'],
-      ['keeping a holy book off the floor', 0.72, 'treating a sacred object with respect'],
+      ['never letting a holy book touch the floor', 0.72, 'treating a sacred object with respect'],
       ['saying grace before a family meal', 0.66, 'consecrating an everyday act'],
       ['lighting a candle for the dead on their anniversary', 0.62, 'a small ritual of remembrance'],
       ['dressing modestly to visit a shrine', 0.58, "respecting a sacred place's norms"],
@@ -200,13 +262,17 @@ export const MORAL_TYPICALITY_ROWS: Record<CoreFoundation, Record<'virtue' | 'vi
       ['sitting in silent meditation on a mountain at dawn', 0.48, 'spiritual elevation, no rule involved'],
       ['refusing to swear even when angry', 0.44, 'purity of speech, mild'],
       ['choosing to eat only plain, unprocessed food', 0.38, 'bodily purity, mostly a lifestyle choice'],
-      ['keeping your body free of tattoos as your faith teaches', 0.34, 'bodily sanctity by a specific tradition'],
+      ['refusing tattoos because your faith forbids marking the body', 0.34, 'bodily sanctity by a specific tradition'],
       ['washing your hands before kneading bread', 0.26, 'hygiene, only faintly about purity'],
       ['airing out the bedroom every morning', 0.2, 'cleanliness with little moral content'],
-      ['keeping a clean and tidy desk', 0.17, 'orderliness, not sanctity'],
+      ['tidying your desk every evening', 0.17, 'orderliness, not sanctity'],
     ],
     vice: [
-      ['digging up a grave and scattering the bones for fun', 0.95, 'desecrating the dead: the prototype of degradation'],
+      [
+        'digging up a grave and scattering the bones for fun',
+        0.95,
+        'desecrating the dead: the prototype of degradation',
+      ],
       ['urinating on a church altar', 0.93, 'polluting a sacred object'],
       ['eating flesh cut from a human corpse', 0.9, 'violating the body taboo'],
       ['burning a holy book to get a laugh', 0.87, 'destroying a sacred object in contempt'],
@@ -287,7 +353,10 @@ function pad2(n: number): string {
 /** Builds the items: vector = typicality on the item's own axis, 0 elsewhere (METHODS.md §1.4 A). */
 export function buildMoralTypicalityItems(): StimulusItem[] {
   const items: StimulusItem[] = []
-  for (const [foundation, cells] of Object.entries(MORAL_TYPICALITY_ROWS) as [CoreFoundation, (typeof MORAL_TYPICALITY_ROWS)[CoreFoundation]][]) {
+  for (const [foundation, cells] of Object.entries(MORAL_TYPICALITY_ROWS) as [
+    CoreFoundation,
+    (typeof MORAL_TYPICALITY_ROWS)[CoreFoundation],
+  ][]) {
     for (const polarity of ['virtue', 'vice'] as const) {
       cells[polarity].forEach(([text, typicality, rationale], i) => {
         const moralVector = new Array<number>(MORAL_VECTOR_DIM).fill(0)
