@@ -68,8 +68,11 @@ async function* generate(
     state.bytesRead += chunk.length
     if (head) {
       head = concatBytes(head, chunk)
-      if (head.length < HEAD_BYTES) continue
-      decoder = startDecoder(head, options.fileName, state, emit)
+      if (head.length < HEAD_BYTES) {
+        options.onProgress?.(state.bytesRead)
+        continue
+      }
+      decoder = startDecoder(head, options.fileName, state)
       const rest = head.subarray(decoder.skip)
       head = undefined
       yield* decodeSliced(rest)
@@ -80,23 +83,17 @@ async function* generate(
   }
   options.signal?.throwIfAborted()
   if (head) {
-    decoder = startDecoder(head, options.fileName, state, emit)
+    decoder = startDecoder(head, options.fileName, state)
     yield* decodeSliced(head.subarray(decoder.skip))
-    options.onProgress?.(state.bytesRead)
   }
   const t = emit(decoder!.end())
   if (t) yield t
 }
 
-function startDecoder(
-  head: Uint8Array,
-  fileName: string,
-  state: DecodeState,
-  emit: (s: string) => string,
-): SliceDecoder {
+function startDecoder(head: Uint8Array, fileName: string, state: DecodeState): SliceDecoder {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
     state.bom = true
-    return new Utf8Decoder(3, fileName, state, emit)
+    return new Utf8Decoder(3, fileName, state)
   }
   if (head[0] === 0xff && head[1] === 0xfe) {
     state.bom = true
@@ -111,10 +108,12 @@ function startDecoder(
   const guess = guessBomlessUtf16(head)
   if (guess) {
     state.encoding = guess
-    state.notices.push(`${fileName}: no byte-order mark, but the bytes look like ${guess.toUpperCase()}; decoded as such`)
+    state.notices.push(
+      `${fileName}: no byte-order mark, but the bytes look like ${guess.toUpperCase()}; decoded as such`,
+    )
     return new Utf16Decoder(0, guess === 'utf-16be', fileName, state)
   }
-  return new Utf8Decoder(0, fileName, state, emit)
+  return new Utf8Decoder(0, fileName, state)
 }
 
 /** Many NUL bytes at alternating positions: ASCII text stored as UTF-16 without a BOM. */
@@ -147,7 +146,7 @@ interface SliceDecoder {
  */
 class Utf8Decoder implements SliceDecoder {
   private readonly fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-  private carry = new Uint8Array(0)
+  private carry: Uint8Array = new Uint8Array(0)
   /** Absolute offset of the next byte passed to decode(). */
   private offset: number
   private latin = false
@@ -156,7 +155,6 @@ class Utf8Decoder implements SliceDecoder {
     readonly skip: number,
     private readonly fileName: string,
     private readonly state: DecodeState,
-    private readonly emit: (s: string) => string,
   ) {
     this.offset = skip
   }
@@ -177,8 +175,7 @@ class Utf8Decoder implements SliceDecoder {
         return ''
       }
       this.carry = new Uint8Array(0)
-      const bad = findInvalidUtf8(joined, 0, true)
-      if (bad >= 0) return this.switchToLatin(joined, bytes.subarray(take), carryStart)
+      if (findInvalidUtf8(joined) >= 0) return this.switchToLatin('', joined, bytes.subarray(take), carryStart)
       out = this.fatal.decode(joined)
       i = take
     }
@@ -188,7 +185,7 @@ class Utf8Decoder implements SliceDecoder {
       this.carry = bytes.slice(end)
       return out
     } catch {
-      return out + this.switchToLatin(bytes.subarray(i), new Uint8Array(0), start + i)
+      return this.switchToLatin(out, bytes.subarray(i), new Uint8Array(0), start + i)
     }
   }
 
@@ -196,17 +193,22 @@ class Utf8Decoder implements SliceDecoder {
     if (this.latin || this.carry.length === 0) return ''
     const carry = this.carry
     this.carry = new Uint8Array(0)
-    return this.switchToLatin(carry, new Uint8Array(0), this.offset - carry.length)
+    return this.switchToLatin('', carry, new Uint8Array(0), this.offset - carry.length)
   }
 
-  /** Decode the valid prefix of `a` as UTF-8, report the first bad byte, and read everything after as windows-1252. */
-  private switchToLatin(a: Uint8Array, b: Uint8Array, aStart: number): string {
-    let bad = findInvalidUtf8(a, 0, true)
+  /**
+   * `before` is text already decoded in this call; `a` holds the bad sequence (with `aStart` its absolute offset)
+   * and `b` the bytes after it. Decodes the valid prefix of `a`, reports the first bad byte, reads the rest as
+   * windows-1252.
+   */
+  private switchToLatin(before: string, a: Uint8Array, b: Uint8Array, aStart: number): string {
+    let bad = findInvalidUtf8(a)
     if (bad < 0) bad = 0
-    const prefix = this.emit(this.fatal.decode(a.subarray(0, bad)))
-    const line = this.state.newlines + 1
+    const prefix = before + this.fatal.decode(a.subarray(0, bad))
+    const line = this.state.newlines + countNewlines(prefix.replace(/\r\n?/g, '\n')) + 1
     const byteOffset = aStart + bad
-    const shown = Array.from(a.subarray(bad, Math.min(a.length, bad + 4)), (x) => '0x' + x.toString(16).toUpperCase().padStart(2, '0'))
+    const seq = a.subarray(bad, bad + invalidSequenceLength(a, bad))
+    const shown = Array.from(seq, (x) => '0x' + x.toString(16).toUpperCase().padStart(2, '0'))
     this.latin = true
     this.state.fallback = { encoding: 'windows-1252', line, byteOffset }
     this.state.problems.push({
@@ -219,13 +221,8 @@ class Utf8Decoder implements SliceDecoder {
       `${this.fileName} is not valid UTF-8 (line ${line}, byte offset ${byteOffset}: ${shown.join(' ')}); ` +
         'the rest of the file was read as windows-1252 (Western European). Check accented characters in the preview.',
     )
-    // The prefix has already been passed through the newline normaliser; hand back only what follows it.
-    this.pendingPrefix = prefix
-    return decodeWindows1252(a.subarray(bad)) + decodeWindows1252(b)
+    return prefix + decodeWindows1252(a.subarray(bad)) + decodeWindows1252(b)
   }
-
-  /** Normalised text emitted by switchToLatin before its own return value (see takePrefix). */
-  pendingPrefix = ''
 }
 
 class Utf16Decoder implements SliceDecoder {
@@ -274,7 +271,8 @@ class Utf16Decoder implements SliceDecoder {
       got: `an unpaired surrogate in the bytes from offset ${start}`,
     })
     this.state.notices.push(
-      `${this.fileName}: invalid UTF-16 near line ${line} (byte offset ${start}); bad characters were replaced by U+FFFD`,
+      `${this.fileName}: invalid UTF-16 near line ${line} (byte offset ${start}); ` +
+        'bad characters were replaced by U+FFFD',
     )
     this.decoder = new TextDecoder('utf-16le', { fatal: false, ignoreBOM: true })
     return this.decoder.decode(bytes, { stream: true })
@@ -367,11 +365,11 @@ export function findInvalidUtf8(a: Uint8Array, from = 0, truncatedIsInvalid = tr
     let lo = 0x80
     let hi = 0xbf
     if (b >= 0xc2 && b <= 0xdf) need = 1
-    else if (b === 0xe0) (need = 2), (lo = 0xa0)
-    else if (b === 0xed) (need = 2), (hi = 0x9f)
+    else if (b === 0xe0) ((need = 2), (lo = 0xa0))
+    else if (b === 0xed) ((need = 2), (hi = 0x9f))
     else if (b >= 0xe1 && b <= 0xef) need = 2
-    else if (b === 0xf0) (need = 3), (lo = 0x90)
-    else if (b === 0xf4) (need = 3), (hi = 0x8f)
+    else if (b === 0xf0) ((need = 3), (lo = 0x90))
+    else if (b === 0xf4) ((need = 3), (hi = 0x8f))
     else if (b >= 0xf1 && b <= 0xf3) need = 3
     else return i
     if (i + need >= n) {
@@ -380,8 +378,7 @@ export function findInvalidUtf8(a: Uint8Array, from = 0, truncatedIsInvalid = tr
         const c = a[i + k]
         if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i
       }
-      if (i + need > n - 1 && truncatedIsInvalid) return i
-      return -1
+      return truncatedIsInvalid ? i : -1
     }
     const c1 = a[i + 1]
     if (c1 < lo || c1 > hi) return i
@@ -392,6 +389,22 @@ export function findInvalidUtf8(a: Uint8Array, from = 0, truncatedIsInvalid = tr
     i += need + 1
   }
   return -1
+}
+
+/** Length of the maximal invalid subpart starting at `i` (the lead byte and the continuation bytes that fit it). */
+function invalidSequenceLength(a: Uint8Array, i: number): number {
+  const b = a[i]
+  const need = utf8SequenceLength(b) - 1
+  if (need <= 0) return 1
+  const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80
+  const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf
+  let k = 1
+  while (k <= need && i + k < a.length) {
+    const c = a[i + k]
+    if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) break
+    k++
+  }
+  return k
 }
 
 // windows-1252 0x80–0x9F (WHATWG: the five undefined bytes map to the C1 controls).
