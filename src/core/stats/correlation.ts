@@ -129,55 +129,103 @@ export function spearmanBootstrap(
   options: SpearmanBootstrapOptions = {},
 ): SpearmanBootstrap {
   assertSameLength(x, y, 'spearmanBootstrap')
+  return prepareSpearmanBootstrap(y, options)(x)
+}
+
+/**
+ * Fixes y and the resamples once and returns a function of x: for many x against the same y (one
+ * typicality series, many layers) the resample draws and y's resampled ranks are reused. Same
+ * numbers as spearmanBootstrap(x, y, options).
+ */
+export function prepareSpearmanBootstrap(
+  y: ArrayLike<number>,
+  options: SpearmanBootstrapOptions = {},
+): (x: ArrayLike<number>) => SpearmanBootstrap {
   const resamples = options.resamples ?? 1000
   const level = options.level ?? 0.95
   if (!Number.isInteger(resamples) || resamples < 0) {
     throw new Error(`spearmanBootstrap: resamples must be a non-negative integer, got ${resamples}`)
   }
   if (!(level > 0 && level < 1)) throw new Error(`spearmanBootstrap: level must be in (0, 1), got ${level}`)
-  const n = x.length
-  const rho = spearman(x, y)
-  if (resamples === 0 || n < 3 || Number.isNaN(rho)) {
-    return { rho, ci: null, level, resamples, validResamples: 0 }
-  }
-  const rng = options.rng ?? new Rng(options.seed ?? 0)
-  const gx = tieGroups(x)
-  const gy = tieGroups(y)
-  const counts = new Int32Array(n)
-  const groupCount = new Float64Array(n)
-  const rx = new Float64Array(n)
-  const ry = new Float64Array(n)
-  const meanRank = (n + 1) / 2
-  const rhos = new Float64Array(resamples)
-  let valid = 0
-  for (let b = 0; b < resamples; b++) {
-    counts.fill(0)
-    for (let t = 0; t < n; t++) counts[rng.int(n)]++
-    resampleRanks(gx.groupOf, gx.groups, counts, groupCount, rx)
-    resampleRanks(gy.groupOf, gy.groups, counts, groupCount, ry)
-    let sxy = 0
-    let sxx = 0
-    let syy = 0
-    for (let i = 0; i < n; i++) {
-      const c = counts[i]
-      if (c === 0) continue
-      const dx = rx[i] - meanRank
-      const dy = ry[i] - meanRank
-      sxy += c * dx * dy
-      sxx += c * dx * dx
-      syy += c * dy * dy
-    }
-    if (sxx > 0 && syy > 0) rhos[valid++] = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)))
-  }
-  // Fewer than half the resamples defined means the interval would describe a different population.
-  if (valid < Math.max(2, resamples / 2)) return { rho, ci: null, level, resamples, validResamples: valid }
-  const sorted = rhos.subarray(0, valid).sort()
+  const n = y.length
+  const yRanks = averageRanks(y)
   const alpha = (1 - level) / 2
-  return {
-    rho,
-    ci: [quantileSorted(sorted, alpha), quantileSorted(sorted, 1 - alpha)],
-    level,
-    resamples,
-    validResamples: valid,
+  let cache: { counts: Uint16Array | Int32Array; dy: Float64Array; syy: Float64Array } | undefined
+  const build = () => {
+    const rng = options.rng ?? new Rng(options.seed ?? 0)
+    const gy = tieGroups(y)
+    const counts = n < 65536 ? new Uint16Array(resamples * n) : new Int32Array(resamples * n)
+    const dy = new Float64Array(resamples * n)
+    const syy = new Float64Array(resamples)
+    const c = new Int32Array(n)
+    const groupCount = new Float64Array(n)
+    const ry = new Float64Array(n)
+    const meanRank = (n + 1) / 2
+    for (let b = 0; b < resamples; b++) {
+      c.fill(0)
+      for (let t = 0; t < n; t++) c[rng.int(n)]++
+      resampleRanks(gy.groupOf, gy.groups, c, groupCount, ry)
+      let s = 0
+      for (let i = 0; i < n; i++) {
+        counts[b * n + i] = c[i]
+        const v = ry[i] - meanRank
+        dy[b * n + i] = v
+        s += c[i] * v * v
+      }
+      syy[b] = s
+    }
+    return { counts, dy, syy }
+  }
+  return (x: ArrayLike<number>): SpearmanBootstrap => {
+    assertSameLength(x, y, 'spearmanBootstrap')
+    const rho = n < 2 ? NaN : pearson(averageRanks(x), yRanks)
+    if (resamples === 0 || n < 3 || Number.isNaN(rho)) return { rho, ci: null, level, resamples, validResamples: 0 }
+    cache ??= build()
+    const { counts, dy, syy } = cache
+    // Items in ascending x, with tie groups as runs: a resample's average rank of a group is
+    // (copies drawn from smaller groups) + (copies in the group + 1)/2, found in one sweep.
+    const order = argsort(x)
+    const runEnd = new Int32Array(n)
+    for (let r = n - 1; r >= 0; r--) {
+      runEnd[r] = r + 1 < n && x[order[r + 1]] === x[order[r]] ? runEnd[r + 1] : r + 1
+    }
+    const meanRank = (n + 1) / 2
+    const rhos = new Float64Array(resamples)
+    let valid = 0
+    for (let b = 0; b < resamples; b++) {
+      const o = b * n
+      let before = 0
+      let sxy = 0
+      let sxx = 0
+      let r = 0
+      while (r < n) {
+        const end = runEnd[r]
+        let inGroup = 0
+        for (let q = r; q < end; q++) inGroup += counts[o + order[q]]
+        if (inGroup > 0) {
+          const dx = before + (inGroup + 1) / 2 - meanRank
+          let sdy = 0
+          for (let q = r; q < end; q++) {
+            const i = order[q]
+            sdy += counts[o + i] * dy[o + i]
+          }
+          sxy += dx * sdy
+          sxx += inGroup * dx * dx
+          before += inGroup
+        }
+        r = end
+      }
+      if (sxx > 0 && syy[b] > 0) rhos[valid++] = Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy[b])))
+    }
+    // Fewer than half the resamples defined means the interval would describe a different population.
+    if (valid < Math.max(2, resamples / 2)) return { rho, ci: null, level, resamples, validResamples: valid }
+    const sorted = rhos.subarray(0, valid).sort()
+    return {
+      rho,
+      ci: [quantileSorted(sorted, alpha), quantileSorted(sorted, 1 - alpha)],
+      level,
+      resamples,
+      validResamples: valid,
+    }
   }
 }

@@ -1,7 +1,7 @@
-// Principal component analysis. Small problems are solved exactly (Jacobi on the covariance or,
-// when n < d, on the Gram matrix: the dual trick). Large ones use a randomized range finder
-// (Halko, Martinsson & Tropp 2011) with a sparse sign test matrix (Tropp et al. 2019), so the cost
-// is two passes over the data per power iteration instead of O(d³) or O(n²·d).
+// Principal component analysis. Small problems are solved exactly (eigen-decomposition of the
+// covariance or, when n < d, of the Gram matrix: the dual trick). Large ones use a randomized range
+// finder (Halko, Martinsson & Tropp 2011) with a sparse sign test matrix (Tropp et al. 2019): two
+// passes over the data instead of O(d³) or O(n²·d).
 
 import { Rng } from '../random.ts'
 import {
@@ -49,8 +49,8 @@ export interface PcaResult {
   method: 'exact' | 'randomized'
 }
 
-/** Below this the exact Jacobi solve is cheap (a few ms). */
-const EXACT_LIMIT = 160
+/** Below this the exact eigen-decomposition costs a few ms. */
+const EXACT_LIMIT = 200
 
 export function pca(X: Matrix, options: PcaOptions): PcaResult {
   assertMatrix(X, 'pca')
@@ -68,11 +68,19 @@ export function pca(X: Matrix, options: PcaOptions): PcaResult {
   const totalVariance = total / (n - 1)
   const method = options.method ?? 'auto'
   const exact = method === 'exact' || (method === 'auto' && Math.min(n, d) <= EXACT_LIMIT)
-  const { components, eigenvalues } = exact
+  const fit = exact
     ? exactComponents(centred, k)
     : randomizedComponents(centred, k, options.powerIterations ?? 0, options.oversample ?? 10, options.seed ?? 0)
-  fixSigns(components)
-  const scores = multiplyABt(centred, components)
+  const { components, eigenvalues, scores } = fit
+  // Deterministic signs: each component's largest-magnitude entry positive, scores to match.
+  for (let j = 0; j < k; j++) {
+    let big = 0
+    for (let t = j * d; t < (j + 1) * d; t++) if (Math.abs(components.data[t]) > Math.abs(big)) big = components.data[t]
+    if (big < 0) {
+      for (let t = j * d; t < (j + 1) * d; t++) components.data[t] = -components.data[t]
+      for (let i = 0; i < n; i++) scores.data[i * k + j] = -scores.data[i * k + j]
+    }
+  }
   const explainedVariance = new Float64Array(k)
   const explainedVarianceRatio = new Float64Array(k)
   for (let j = 0; j < k; j++) {
@@ -90,29 +98,34 @@ export function pca(X: Matrix, options: PcaOptions): PcaResult {
   }
 }
 
-/** Eigenvalues here are of XcᵀXc (not yet divided by n − 1). */
-function exactComponents(Xc: Matrix64, k: number): { components: Matrix64; eigenvalues: Float64Array } {
+interface Components {
+  components: Matrix64
+  /** Eigenvalues of XcᵀXc (not yet divided by n − 1). */
+  eigenvalues: Float64Array
+  scores: Matrix64
+}
+
+function exactComponents(Xc: Matrix64, k: number): Components {
   const n = Xc.rows
   const d = Xc.cols
-  const components = new Float64Array(k * d)
   if (d <= n) {
-    const Xt = transpose(Xc)
-    const cov = gram(Xt)
-    const eig = symmetricEigen(cov.data, d)
-    components.set(eig.vectors.subarray(0, k * d))
-    return { components: { data: components, rows: k, cols: d }, eigenvalues: eig.values.slice(0, k) }
+    const eig = symmetricEigen(gram(transpose(Xc)).data, d)
+    const components: Matrix64 = { data: eig.vectors.slice(0, k * d), rows: k, cols: d }
+    return { components, eigenvalues: eig.values.slice(0, k), scores: multiplyABt(Xc, components) }
   }
-  // Dual: XXᵀ = UΛUᵀ gives components v_j = Xᵀu_j / √λ_j with the same eigenvalues.
-  const G = gram(Xc)
-  const eig = symmetricEigen(G.data, n)
+  // Dual: XXᵀ = UΛUᵀ gives components v_j = Xᵀu_j/√λ_j and scores u_j·√λ_j.
+  const eig = symmetricEigen(gram(Xc).data, n)
   const U: Matrix64 = { data: eig.vectors.slice(0, k * n), rows: k, cols: n }
-  const V = multiplyABt(U, transpose(Xc))
+  const components = multiplyABt(U, transpose(Xc))
+  const scores = new Float64Array(n * k)
   for (let j = 0; j < k; j++) {
-    const lambda = eig.values[j]
-    const inv = lambda > 0 ? 1 / Math.sqrt(lambda) : 0
-    for (let t = j * d; t < (j + 1) * d; t++) components[t] = V.data[t] * inv
+    const lambda = Math.max(0, eig.values[j])
+    const root = Math.sqrt(lambda)
+    const inv = root > 0 ? 1 / root : 0
+    for (let t = j * d; t < (j + 1) * d; t++) components.data[t] *= inv
+    for (let i = 0; i < n; i++) scores[i * k + j] = U.data[j * n + i] * root
   }
-  return { components: { data: components, rows: k, cols: d }, eigenvalues: eig.values.slice(0, k) }
+  return { components, eigenvalues: eig.values.slice(0, k), scores: { data: scores, rows: n, cols: k } }
 }
 
 function randomizedComponents(
@@ -121,38 +134,31 @@ function randomizedComponents(
   powerIterations: number,
   oversample: number,
   seed: number,
-): { components: Matrix64; eigenvalues: Float64Array } {
+): Components {
   const n = Xc.rows
   const d = Xc.cols
   const l = Math.min(k + oversample, n, d)
   const rng = new Rng(seed)
-  const x = Xc.data
-  // Sparse sign sketch Y = X·Ω: every feature adds ±x to ζ random sketch columns.
-  const zeta = Math.min(8, l)
-  const cols = new Int32Array(d * zeta)
-  const signs = new Float64Array(d * zeta)
+  const Xt = transpose(Xc)
+  const xt = Xt.data
+  // Sparse sign sketch Qᵀ = (X·Ω)ᵀ: every feature adds ± its column of X to ζ distinct random sketch
+  // rows, i.e. contiguous axpys over rows of Xᵀ.
+  const zeta = Math.min(4, l)
   const pool = Array.from({ length: l }, (_, i) => i)
+  const q = new Float64Array(l * n)
   for (let t = 0; t < d; t++) {
+    const ot = t * n
     for (let z = 0; z < zeta; z++) {
       const j = z + rng.int(l - z)
       const tmp = pool[z]
       pool[z] = pool[j]
       pool[j] = tmp
-      cols[t * zeta + z] = pool[z]
-      signs[t * zeta + z] = rng.next() < 0.5 ? -1 : 1
+      const oq = pool[z] * n
+      const sign = rng.next() < 0.5 ? -1 : 1
+      for (let i = 0; i < n; i++) q[oq + i] += sign * xt[ot + i]
     }
   }
-  const Yt = new Float64Array(l * n)
-  for (let i = 0; i < n; i++) {
-    const oi = i * d
-    for (let t = 0; t < d; t++) {
-      const v = x[oi + t]
-      const ot = t * zeta
-      for (let z = 0; z < zeta; z++) Yt[cols[ot + z] * n + i] += signs[ot + z] * v
-    }
-  }
-  const Q: Matrix64 = { data: Yt, rows: l, cols: n }
-  const Xt = transpose(Xc)
+  const Q: Matrix64 = { data: q, rows: l, cols: n }
   // P = orth(XᵀQ) weights right singular directions by σ² already; each extra iteration by σ² more.
   orthonormalizeRows(Q)
   let P = multiplyABt(Q, Xt)
@@ -163,20 +169,13 @@ function randomizedComponents(
     P = multiplyABt(Qi, Xt)
     orthonormalizeRows(P)
   }
-  // X restricted to span(P): XP = U S Wᵀ, so components are W's columns mapped through P.
+  // Rayleigh–Ritz on span(P): XP = U S Wᵀ, components P·w_j, scores XP·w_j.
   const XP = multiplyABt(Xc, P)
-  const small = gram(transpose(XP))
-  const eig = symmetricEigen(small.data, l)
+  const eig = symmetricEigen(gram(transpose(XP)).data, l)
   const W: Matrix64 = { data: eig.vectors.slice(0, k * l), rows: k, cols: l }
-  const components = multiplyABt(W, transpose(P))
-  return { components, eigenvalues: eig.values.slice(0, k) }
-}
-
-function fixSigns(components: Matrix64): void {
-  const { rows: k, cols: d, data } = components
-  for (let j = 0; j < k; j++) {
-    let big = 0
-    for (let t = j * d; t < (j + 1) * d; t++) if (Math.abs(data[t]) > Math.abs(big)) big = data[t]
-    if (big < 0) for (let t = j * d; t < (j + 1) * d; t++) data[t] = -data[t]
+  return {
+    components: multiplyABt(W, transpose(P)),
+    eigenvalues: eig.values.slice(0, k),
+    scores: multiplyABt(XP, W),
   }
 }

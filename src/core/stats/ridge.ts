@@ -12,6 +12,7 @@ import {
   choleskySolve,
   gram,
   multiplyABt,
+  selectRows,
   toFloat64,
   transpose,
 } from './linalg.ts'
@@ -75,10 +76,15 @@ function chooseSolver(solver: RidgeSolver, p: number, nTrain: number): 'primal' 
 export function ridgeFit(X: Matrix, Y: Matrix, alpha: number, options: { solver?: RidgeSolver } = {}): RidgeModel {
   checkXY(X, Y, 'ridgeFit')
   if (!(alpha >= 0)) throw new Error(`ridgeFit: alpha must be ≥ 0, got ${alpha}`)
+  if (X.rows < 1) throw new Error('ridgeFit: needs at least one row')
   const solver = chooseSolver(options.solver ?? 'auto', X.cols, X.rows)
-  const fitter = solver === 'dual' ? new DualFitter(X, Y) : new PrimalFitter(X, Y, new Int32Array(X.rows), 1)
-  const all = Array.from({ length: X.rows }, (_, i) => i)
-  return fitter.model(solver === 'dual' ? all : [0], alpha)
+  const foldOf = new Int32Array(X.rows)
+  if (solver === 'dual') {
+    const fitter = new DualFitter(X, Y, foldOf, 1)
+    return fitter.model(fitter.fit([], alpha))
+  }
+  const fitter = new PrimalFitter(X, Y, foldOf, 1)
+  return fitter.model(fitter.fit([], alpha))
 }
 
 export function ridgePredict(model: RidgeModel, X: Matrix): Matrix64 {
@@ -93,73 +99,119 @@ export function ridgePredict(model: RidgeModel, X: Matrix): Matrix64 {
 }
 
 /**
- * Primal solver from per-fold sufficient statistics: XᵀX, XᵀY and column sums of every fold are
- * computed once, so each training set (a union of folds) costs only p² additions and a Cholesky.
+ * A ridge solver over a fixed partition of the rows into folds. Fits train on every fold not
+ * excluded. X and Y are centred globally first: ridge with an intercept is shift invariant, and
+ * centred sums are better conditioned.
  */
-class PrimalFitter {
-  readonly p: number
-  readonly m: number
-  private readonly cxx: Float64Array[]
-  private readonly cxy: Float64Array[]
-  private readonly sx: Float64Array[]
-  private readonly sy: Float64Array[]
-  private readonly count: number[]
-  private readonly X: Matrix64
+interface Fitter<F> {
+  fit(excluded: number[], alpha: number): F
+  /** Per-output sum of squared errors of the fit on one fold's rows. */
+  foldSse(fit: F, fold: number): Float64Array
+  /** Predictions (in Y's original scale) for one fold's rows, written into out (n×m). */
+  predictFold(fit: F, fold: number, out: Float64Array): void
+  model(fit: F): RidgeModel
+}
+
+interface FoldData {
+  rows: number[]
+  n: number
+}
+
+function splitFolds(foldOf: Int32Array, folds: number): FoldData[] {
+  const out: FoldData[] = Array.from({ length: folds }, () => ({ rows: [], n: 0 }))
+  for (let i = 0; i < foldOf.length; i++) {
+    out[foldOf[i]].rows.push(i)
+    out[foldOf[i]].n++
+  }
+  return out
+}
+
+function trainingFolds(folds: number, excluded: number[]): number[] {
+  const out: number[] = []
+  for (let f = 0; f < folds; f++) if (!excluded.includes(f)) out.push(f)
+  return out
+}
+
+interface PrimalFit {
+  /** p×m coefficients and intercept in the globally centred coordinates. */
+  W: Float64Array
+  b: Float64Array
+  alpha: number
+}
+
+/**
+ * Primal solver, (XᵀX + αI)W = XᵀY, from per-fold sufficient statistics: XᵀX, XᵀY, column sums
+ * and Σy² of every fold are computed once, so a training set (a union of folds) costs p² additions
+ * and a Cholesky, and a fold's squared error is read off its statistics without predicting.
+ */
+class PrimalFitter implements Fitter<PrimalFit> {
+  private readonly p: number
+  private readonly m: number
+  private readonly xMeans: Float64Array
+  private readonly yMeans: Float64Array
+  private readonly folds: FoldData[]
+  private readonly foldX: Matrix64[]
+  private readonly cxx: Float64Array[] = []
+  private readonly cxy: Float64Array[] = []
+  private readonly sx: Float64Array[] = []
+  private readonly sy: Float64Array[] = []
+  private readonly yy: Float64Array[] = []
+  private readonly total: { cxx: Float64Array; cxy: Float64Array; sx: Float64Array; sy: Float64Array; n: number }
 
   constructor(X: Matrix, Y: Matrix, foldOf: Int32Array, folds: number) {
-    // Ridge with an intercept is shift invariant; centring globally keeps the sums well conditioned.
-    this.X = centreColumns(X).centred
-    const Yc = toFloat64(Y)
-    this.p = X.cols
-    this.m = Y.cols
-    const p = this.p
-    const m = this.m
-    this.cxx = []
-    this.cxy = []
-    this.sx = []
-    this.sy = []
-    this.count = []
-    for (let f = 0; f < folds; f++) {
-      const rows: number[] = []
-      for (let i = 0; i < foldOf.length; i++) if (foldOf[i] === f) rows.push(i)
-      const xf = new Float64Array(rows.length * p)
-      const yf = new Float64Array(rows.length * m)
-      rows.forEach((i, r) => {
-        xf.set(this.X.data.subarray(i * p, (i + 1) * p), r * p)
-        yf.set(Yc.data.subarray(i * m, (i + 1) * m), r * m)
-      })
-      const xt: Matrix64 = transpose({ data: xf, rows: rows.length, cols: p })
-      const yt: Matrix64 = transpose({ data: yf, rows: rows.length, cols: m })
+    const xc = centreColumns(X)
+    const yc = centreColumns(Y)
+    this.xMeans = xc.means
+    this.yMeans = yc.means
+    const p = (this.p = X.cols)
+    const m = (this.m = Y.cols)
+    this.folds = splitFolds(foldOf, folds)
+    this.foldX = this.folds.map(({ rows }) => selectRows(xc.centred, rows))
+    this.folds.forEach(({ rows }, f) => {
+      const xf = this.foldX[f]
+      const yf = selectRows(yc.centred, rows)
+      const xt = transpose(xf)
       this.cxx.push(gram(xt).data)
-      this.cxy.push(multiplyABt(xt, yt).data)
+      this.cxy.push(multiplyABt(xt, transpose(yf)).data)
       const sx = new Float64Array(p)
       const sy = new Float64Array(m)
+      const yy = new Float64Array(m)
       for (let r = 0; r < rows.length; r++) {
-        for (let j = 0; j < p; j++) sx[j] += xf[r * p + j]
-        for (let c = 0; c < m; c++) sy[c] += yf[r * m + c]
+        for (let j = 0; j < p; j++) sx[j] += xf.data[r * p + j]
+        for (let c = 0; c < m; c++) {
+          const v = yf.data[r * m + c]
+          sy[c] += v
+          yy[c] += v * v
+        }
       }
       this.sx.push(sx)
       this.sy.push(sy)
-      this.count.push(rows.length)
+      this.yy.push(yy)
+    })
+    const sum = (parts: Float64Array[]) => {
+      const out = new Float64Array(parts[0].length)
+      for (const part of parts) for (let t = 0; t < out.length; t++) out[t] += part[t]
+      return out
     }
+    this.total = { cxx: sum(this.cxx), cxy: sum(this.cxy), sx: sum(this.sx), sy: sum(this.sy), n: X.rows }
   }
 
-  /** Model trained on the union of the given folds (in the globally centred coordinates). */
-  private solve(folds: number[], alpha: number): { W: Float64Array; b: Float64Array; mx: Float64Array } {
+  fit(excluded: number[], alpha: number): PrimalFit {
     const { p, m } = this
-    const A = new Float64Array(p * p)
-    const B = new Float64Array(p * m)
-    const sx = new Float64Array(p)
-    const sy = new Float64Array(m)
-    let nT = 0
-    for (const f of folds) {
+    // Totals minus the excluded folds: one or two subtractions instead of summing every fold.
+    const A = this.total.cxx.slice()
+    const B = this.total.cxy.slice()
+    const sx = this.total.sx.slice()
+    const sy = this.total.sy.slice()
+    let nT = this.total.n
+    for (const f of excluded) {
       const cxx = this.cxx[f]
       const cxy = this.cxy[f]
-      for (let t = 0; t < A.length; t++) A[t] += cxx[t]
-      for (let t = 0; t < B.length; t++) B[t] += cxy[t]
-      for (let j = 0; j < p; j++) sx[j] += this.sx[f][j]
-      for (let c = 0; c < m; c++) sy[c] += this.sy[f][c]
-      nT += this.count[f]
+      for (let t = 0; t < A.length; t++) A[t] -= cxx[t]
+      for (let t = 0; t < B.length; t++) B[t] -= cxy[t]
+      for (let j = 0; j < p; j++) sx[j] -= this.sx[f][j]
+      for (let c = 0; c < m; c++) sy[c] -= this.sy[f][c]
+      nT -= this.folds[f].n
     }
     if (nT === 0) throw new Error('ridge: empty training set')
     const mx = sx.map((v) => v / nT)
@@ -173,100 +225,138 @@ class PrimalFitter {
     try {
       L = cholesky(A, p)
     } catch {
-      throw new Error(
-        `ridge: XᵀX + αI is singular for α = ${alpha} (${p} features, ${nT} training rows); use α > 0`,
-      )
+      throw new Error(`ridge: XᵀX + αI is singular for α = ${alpha} (${p} features, ${nT} rows); use α > 0`)
     }
     const W = choleskySolve(L, p, B, m)
     const b = new Float64Array(m)
     for (let c = 0; c < m; c++) {
-      let s = my[c]
-      for (let j = 0; j < p; j++) s -= W[j * m + c] * mx[j]
-      b[c] = s
+      let v = my[c]
+      for (let j = 0; j < p; j++) v -= W[j * m + c] * mx[j]
+      b[c] = v
     }
-    return { W, b, mx }
+    return { W, b, alpha }
   }
 
-  predict(folds: number[], alpha: number, rows: number[], out: Float64Array): void {
+  foldSse({ W, b }: PrimalFit, fold: number): Float64Array {
+    // Σ(y − wᵀx − b)² = Σy² − 2(wᵀXᵀy + b·Σy) + wᵀXᵀXw + 2b·wᵀΣx + n·b², per output.
     const { p, m } = this
-    const { W, b } = this.solve(folds, alpha)
-    const x = this.X.data
-    for (const i of rows) {
-      for (let c = 0; c < m; c++) {
-        let s = b[c]
-        for (let j = 0; j < p; j++) s += x[i * p + j] * W[j * m + c]
-        out[i * m + c] = s
+    const cxx = this.cxx[fold]
+    const cxy = this.cxy[fold]
+    const sx = this.sx[fold]
+    const sy = this.sy[fold]
+    const yy = this.yy[fold]
+    const n = this.folds[fold].n
+    const CW = multiplyABt({ data: cxx, rows: p, cols: p }, transpose({ data: W, rows: p, cols: m })).data
+    const out = new Float64Array(m)
+    for (let c = 0; c < m; c++) {
+      let wCw = 0
+      let wCy = 0
+      let wSx = 0
+      for (let j = 0; j < p; j++) {
+        const w = W[j * m + c]
+        wCw += w * CW[j * m + c]
+        wCy += w * cxy[j * m + c]
+        wSx += w * sx[j]
       }
+      const bc = b[c]
+      out[c] = Math.max(0, yy[c] - 2 * (wCy + bc * sy[c]) + wCw + 2 * bc * wSx + n * bc * bc)
     }
+    return out
   }
 
-  model(folds: number[], alpha: number): RidgeModel {
-    const { W, b } = this.solve(folds, alpha)
-    // Back from globally centred coordinates: ŷ = (x − μ)W + b = xW + (b − μW).
-    const mu = this.globalMean()
-    const intercept = b.slice()
-    for (let c = 0; c < this.m; c++) for (let j = 0; j < this.p; j++) intercept[c] -= mu[j] * W[j * this.m + c]
-    return { coef: { data: W, rows: this.p, cols: this.m }, intercept, alpha, solver: 'primal' }
+  predictFold({ W, b }: PrimalFit, fold: number, out: Float64Array): void {
+    const { p, m } = this
+    const pred = multiplyABt(this.foldX[fold], transpose({ data: W, rows: p, cols: m })).data
+    this.folds[fold].rows.forEach((i, r) => {
+      for (let c = 0; c < m; c++) out[i * m + c] = pred[r * m + c] + b[c] + this.yMeans[c]
+    })
   }
 
-  private globalMean(): Float64Array {
-    return this.originalMeans
+  model({ W, b, alpha }: PrimalFit): RidgeModel {
+    const { p, m } = this
+    // ŷ = (x − x̄)W + b + ȳ = xW + (b + ȳ − x̄W).
+    const intercept = new Float64Array(m)
+    for (let c = 0; c < m; c++) {
+      let v = b[c] + this.yMeans[c]
+      for (let j = 0; j < p; j++) v -= this.xMeans[j] * W[j * m + c]
+      intercept[c] = v
+    }
+    return { coef: { data: W, rows: p, cols: m }, intercept, alpha, solver: 'primal' }
   }
+}
 
-  originalMeans = new Float64Array(0)
+interface DualFit {
+  train: number[]
+  /** (Kc + αI)⁻¹(Y_T − ȳ_T), nT×m. */
+  C: Float64Array
+  my: Float64Array
+  /** Mean of K(x_i, x_t) over training rows t, for every row i; and over both indices. */
+  rowMean: Float64Array
+  grand: number
+  alpha: number
 }
 
 /**
- * Dual solver: with K = XXᵀ computed once, a training set T gives the centred kernel
- * Kc = H·K_TT·H, coefficients C = (Kc + αI)⁻¹(Y_T − ȳ), and predictions k̃(x)ᵀC + ȳ where
- * k̃_j = (x − x̄_T)·(x_j − x̄_T) is read off K.
+ * Dual (kernel) solver for more features than training rows: with K = XXᵀ computed once, a training
+ * set T gives the centred kernel Kc = H·K_TT·H, coefficients C = (Kc + αI)⁻¹(Y_T − ȳ_T) and
+ * predictions k̃(x)ᵀC + ȳ_T, where k̃_t = (x − x̄_T)·(x_t − x̄_T) is read off K. Cost O(n²p + n³),
+ * never p³.
  */
-class DualFitter {
-  readonly m: number
-  private readonly K: Float64Array
+class DualFitter implements Fitter<DualFit> {
   private readonly n: number
-  private readonly Y: Matrix64
+  private readonly m: number
+  private readonly K: Float64Array
   private readonly X: Matrix64
+  private readonly Y: Matrix64
+  private readonly xMeans: Float64Array
+  private readonly yMeans: Float64Array
+  private readonly folds: FoldData[]
 
-  constructor(X: Matrix, Y: Matrix) {
-    this.X = centreColumns(X).centred
-    this.Y = toFloat64(Y)
+  constructor(X: Matrix, Y: Matrix, foldOf: Int32Array, folds: number) {
+    const xc = centreColumns(X)
+    const yc = centreColumns(Y)
+    this.X = xc.centred
+    this.Y = yc.centred
+    this.xMeans = xc.means
+    this.yMeans = yc.means
     this.n = X.rows
     this.m = Y.cols
+    this.folds = splitFolds(foldOf, folds)
     this.K = gram(this.X).data
   }
 
-  private solve(train: number[], alpha: number): { C: Float64Array; my: Float64Array; rowMean: Float64Array; g: number } {
+  fit(excluded: number[], alpha: number): DualFit {
     const { n, m, K } = this
+    const train = trainingFolds(this.folds.length, excluded).flatMap((f) => this.folds[f].rows)
     const nT = train.length
     if (nT === 0) throw new Error('ridge: empty training set')
-    // Mean of K(·, x_t) over t ∈ T for every row: needed for training and prediction rows alike.
     const rowMean = new Float64Array(n)
     for (let i = 0; i < n; i++) {
-      let s = 0
+      let v = 0
       const o = i * n
-      for (const t of train) s += K[o + t]
-      rowMean[i] = s / nT
+      for (const t of train) v += K[o + t]
+      rowMean[i] = v / nT
     }
-    let g = 0
-    for (const t of train) g += rowMean[t]
-    g /= nT
+    let grand = 0
+    for (const t of train) grand += rowMean[t]
+    grand /= nT
     const A = new Float64Array(nT * nT)
     for (let a = 0; a < nT; a++) {
       const ia = train[a]
       const o = ia * n
       for (let b = 0; b < nT; b++) {
         const ib = train[b]
-        A[a * nT + b] = K[o + ib] - rowMean[ia] - rowMean[ib] + g
+        A[a * nT + b] = K[o + ib] - rowMean[ia] - rowMean[ib] + grand
       }
       A[a * nT + a] += alpha
     }
+    const y = this.Y.data
     const my = new Float64Array(m)
-    for (const t of train) for (let c = 0; c < m; c++) my[c] += this.Y.data[t * m + c]
+    for (const t of train) for (let c = 0; c < m; c++) my[c] += y[t * m + c]
     for (let c = 0; c < m; c++) my[c] /= nT
     const Yc = new Float64Array(nT * m)
     train.forEach((t, a) => {
-      for (let c = 0; c < m; c++) Yc[a * m + c] = this.Y.data[t * m + c] - my[c]
+      for (let c = 0; c < m; c++) Yc[a * m + c] = y[t * m + c] - my[c]
     })
     let L: Float64Array
     try {
@@ -274,49 +364,69 @@ class DualFitter {
     } catch {
       throw new Error(`ridge: the centred kernel + αI is singular for α = ${alpha} (${nT} training rows); use α > 0`)
     }
-    return { C: choleskySolve(L, nT, Yc, m), my, rowMean, g }
+    return { train, C: choleskySolve(L, nT, Yc, m), my, rowMean, grand, alpha }
   }
 
-  predict(train: number[], alpha: number, rows: number[], out: Float64Array): void {
+  /** Predictions in the globally centred Y scale for the given rows, as rows × m. */
+  private predictRows(fit: DualFit, rows: number[]): Float64Array {
     const { n, m, K } = this
-    const { C, my, rowMean, g } = this.solve(train, alpha)
-    for (const i of rows) {
+    const { train, C, my, rowMean, grand } = fit
+    const out = new Float64Array(rows.length * m)
+    rows.forEach((i, r) => {
       const o = i * n
-      for (let c = 0; c < m; c++) out[i * m + c] = my[c]
+      for (let c = 0; c < m; c++) out[r * m + c] = my[c]
       train.forEach((t, a) => {
-        const k = K[o + t] - rowMean[i] - rowMean[t] + g
-        for (let c = 0; c < m; c++) out[i * m + c] += k * C[a * m + c]
+        const k = K[o + t] - rowMean[i] - rowMean[t] + grand
+        for (let c = 0; c < m; c++) out[r * m + c] += k * C[a * m + c]
       })
-    }
+    })
+    return out
   }
 
-  model(train: number[], alpha: number): RidgeModel {
+  foldSse(fit: DualFit, fold: number): Float64Array {
     const { m } = this
-    const { C, my } = this.solve(train, alpha)
+    const rows = this.folds[fold].rows
+    const pred = this.predictRows(fit, rows)
+    const out = new Float64Array(m)
+    rows.forEach((i, r) => {
+      for (let c = 0; c < m; c++) out[c] += (this.Y.data[i * m + c] - pred[r * m + c]) ** 2
+    })
+    return out
+  }
+
+  predictFold(fit: DualFit, fold: number, out: Float64Array): void {
+    const { m } = this
+    const rows = this.folds[fold].rows
+    const pred = this.predictRows(fit, rows)
+    rows.forEach((i, r) => {
+      for (let c = 0; c < m; c++) out[i * m + c] = pred[r * m + c] + this.yMeans[c]
+    })
+  }
+
+  model({ train, C, my, alpha }: DualFit): RidgeModel {
+    const { m } = this
     const p = this.X.cols
+    const x = this.X.data
     const nT = train.length
     // W = X_Tcᵀ C with X_T centred on its own mean.
     const mx = new Float64Array(p)
-    for (const t of train) for (let j = 0; j < p; j++) mx[j] += this.X.data[t * p + j]
+    for (const t of train) for (let j = 0; j < p; j++) mx[j] += x[t * p + j]
     for (let j = 0; j < p; j++) mx[j] /= nT
     const W = new Float64Array(p * m)
     train.forEach((t, a) => {
       for (let j = 0; j < p; j++) {
-        const v = this.X.data[t * p + j] - mx[j]
+        const v = x[t * p + j] - mx[j]
         for (let c = 0; c < m; c++) W[j * m + c] += v * C[a * m + c]
       }
     })
-    const mu = this.originalMeans
     const intercept = new Float64Array(m)
     for (let c = 0; c < m; c++) {
-      let s = my[c]
-      for (let j = 0; j < p; j++) s -= W[j * m + c] * (mx[j] + mu[j])
-      intercept[c] = s
+      let v = my[c] + this.yMeans[c]
+      for (let j = 0; j < p; j++) v -= W[j * m + c] * (mx[j] + this.xMeans[j])
+      intercept[c] = v
     }
     return { coef: { data: W, rows: p, cols: m }, intercept, alpha, solver: 'dual' }
   }
-
-  originalMeans = new Float64Array(0)
 }
 
 export interface RidgeCvOptions {
@@ -358,7 +468,8 @@ export const DEFAULT_RIDGE_ALPHAS = [1e-3, 1e-2, 1e-1, 1, 10, 100, 1000]
 /**
  * k-fold cross-validated ridge. Every outer fold picks its penalty by cross-validation over the other
  * folds (each inner split leaves one more fold out), scoring Σ_outputs SSE/SST so outputs of different
- * scale count equally. R² is computed on the pooled out-of-fold predictions.
+ * scale count equally. R² is computed on the pooled out-of-fold predictions. Inner fits that leave
+ * out the same pair of folds are shared between outer folds.
  */
 export function ridgeCrossValidate(X: Matrix, Y: Matrix, options: RidgeCvOptions = {}): RidgeCvResult {
   checkXY(X, Y, 'ridgeCrossValidate')
@@ -375,54 +486,58 @@ export function ridgeCrossValidate(X: Matrix, Y: Matrix, options: RidgeCvOptions
   }
   const foldOf = options.foldOf ?? kFoldAssignment(n, folds, new Rng(options.seed ?? 0))
   if (foldOf.length !== n) throw new Error(`ridgeCrossValidate: foldOf has ${foldOf.length} entries for ${n} rows`)
-  const members: number[][] = Array.from({ length: folds }, () => [])
+  const sizes = new Array<number>(folds).fill(0)
   for (let i = 0; i < n; i++) {
     const f = foldOf[i]
-    if (!(f >= 0 && f < folds)) throw new Error(`ridgeCrossValidate: foldOf[${i}] = ${f} is not in [0, ${folds})`)
-    members[f].push(i)
+    if (!(Number.isInteger(f) && f >= 0 && f < folds)) {
+      throw new Error(`ridgeCrossValidate: foldOf[${i}] = ${f} is not an integer in [0, ${folds})`)
+    }
+    sizes[f]++
   }
-  if (members.some((r) => r.length === 0)) throw new Error(`ridgeCrossValidate: a fold is empty (${n} rows, ${folds} folds)`)
-  const maxTrain = n - Math.min(...members.map((r) => r.length))
-  const solver = chooseSolver(options.solver ?? 'auto', p, maxTrain)
+  if (sizes.some((s) => s === 0)) throw new Error(`ridgeCrossValidate: a fold is empty (${n} rows, ${folds} folds)`)
+  const solver = chooseSolver(options.solver ?? 'auto', p, n - Math.min(...sizes))
+  const fitter: Fitter<unknown> =
+    solver === 'dual' ? new DualFitter(X, Y, foldOf, folds) : new PrimalFitter(X, Y, foldOf, folds)
   const Yd = toFloat64(Y).data
-  const means = centreColumns(X).means
-  const primal = solver === 'primal' ? new PrimalFitter(X, Y, foldOf, folds) : undefined
-  const dual = solver === 'dual' ? new DualFitter(X, Y) : undefined
-  if (primal) primal.originalMeans = means
-  if (dual) dual.originalMeans = means
-  const rowsOf = (fs: number[]) => fs.flatMap((f) => members[f])
-  const predict = (trainFolds: number[], alpha: number, rows: number[], out: Float64Array) => {
-    if (primal) primal.predict(trainFolds, alpha, rows, out)
-    else dual!.predict(rowsOf(trainFolds), alpha, rows, out)
+  const memo = new Map<string, unknown>()
+  const fitWithout = (excluded: number[], alpha: number) => {
+    const sorted = [...excluded].sort((a, b) => a - b)
+    const key = `${sorted.join(',')}|${alpha}`
+    let fit = memo.get(key)
+    if (fit === undefined) {
+      fit = fitter.fit(sorted, alpha)
+      memo.set(key, fit)
+    }
+    return fit
   }
+  const allFolds = Array.from({ length: folds }, (_, f) => f)
 
   const chooseAlpha = (trainFolds: number[]): number => {
     if (alphas.length === 1) return alphas[0]
-    const rows = rowsOf(trainFolds)
-    const sst = new Float64Array(m)
+    const outside = allFolds.filter((f) => !trainFolds.includes(f))
     const mean = new Float64Array(m)
-    for (const i of rows) for (let c = 0; c < m; c++) mean[c] += Yd[i * m + c]
-    for (let c = 0; c < m; c++) mean[c] /= rows.length
-    for (const i of rows) for (let c = 0; c < m; c++) sst[c] += (Yd[i * m + c] - mean[c]) ** 2
+    const sst = new Float64Array(m)
+    let count = 0
+    for (let i = 0; i < n; i++) {
+      if (!trainFolds.includes(foldOf[i])) continue
+      count++
+      for (let c = 0; c < m; c++) mean[c] += Yd[i * m + c]
+    }
+    for (let c = 0; c < m; c++) mean[c] /= count
+    for (let i = 0; i < n; i++) {
+      if (!trainFolds.includes(foldOf[i])) continue
+      for (let c = 0; c < m; c++) sst[c] += (Yd[i * m + c] - mean[c]) ** 2
+    }
     const anyVar = sst.some((v) => v > 0)
-    const pred = new Float64Array(n * m)
     let best = alphas[0]
     let bestScore = Infinity
     for (const alpha of alphas) {
-      for (const g of trainFolds) {
-        predict(
-          trainFolds.filter((f) => f !== g),
-          alpha,
-          members[g],
-          pred,
-        )
-      }
       let score = 0
-      for (const i of rows) {
+      for (const g of trainFolds) {
+        const sse = fitter.foldSse(fitWithout([...outside, g], alpha), g)
         for (let c = 0; c < m; c++) {
-          const e = (Yd[i * m + c] - pred[i * m + c]) ** 2
-          if (!anyVar) score += e
-          else if (sst[c] > 0) score += e / sst[c]
+          if (!anyVar) score += sse[c]
+          else if (sst[c] > 0) score += sse[c] / sst[c]
         }
       }
       // Alphas run from largest to smallest: a tie keeps the stronger penalty.
@@ -434,20 +549,17 @@ export function ridgeCrossValidate(X: Matrix, Y: Matrix, options: RidgeCvOptions
     return best
   }
 
-  const allFolds = Array.from({ length: folds }, (_, f) => f)
   const oof = new Float64Array(n * m)
   const alphaPerFold: number[] = []
   for (let f = 0; f < folds; f++) {
-    const train = allFolds.filter((g) => g !== f)
-    const alpha = chooseAlpha(train)
+    const alpha = chooseAlpha(allFolds.filter((g) => g !== f))
     alphaPerFold.push(alpha)
-    predict(train, alpha, members[f], oof)
+    fitter.predictFold(fitWithout([f], alpha), f, oof)
   }
   const alpha = chooseAlpha(allFolds)
   const fitted = new Float64Array(n * m)
-  const allRows = Array.from({ length: n }, (_, i) => i)
-  if (primal) primal.predict(allFolds, alpha, allRows, fitted)
-  else dual!.predict(allRows, alpha, allRows, fitted)
+  const full = fitWithout([], alpha)
+  for (let f = 0; f < folds; f++) fitter.predictFold(full, f, fitted)
 
   const r2PerOutput: number[] = []
   const inSampleR2PerOutput: number[] = []
