@@ -4,6 +4,9 @@ import type * as OrtModule from 'onnxruntime-web'
 import { DataType, type ValueInfo } from '../onnx/proto.ts'
 import { float16ToFloat32 } from '../onnx/tensor.ts'
 import type { Tokenizer } from './tokenizer.ts'
+import type { ResidualStreamMap } from '../hooks/locate.ts'
+import type { SiteIO } from '../hooks/instrument.ts'
+import { resolveInterventions, type Intervention } from '../hooks/interventions.ts'
 import type { Device } from './device.ts'
 import type { Dtype } from './catalog.ts'
 
@@ -33,6 +36,42 @@ export interface ModelInfo {
   onnxPath: string
   inputNames: string[]
   outputNames: string[]
+  /** Residual-stream hook points, or why the graph could not be instrumented. */
+  hooks: HooksSummary
+}
+
+export interface HooksSummary {
+  supported: boolean
+  reason?: string
+  style?: 'unfused' | 'fused'
+  carrier?: string
+  names: string[]
+  /** Residual value name in the graph, per hook (for the layer diagram). */
+  values?: Record<string, string>
+}
+
+/** What instrumentation added to the graph the session runs. */
+export interface HookSetup {
+  map: ResidualStreamMap
+  sites: SiteIO[]
+  siteOfHook: Map<string, number>
+  interventions: boolean
+  /** Encoded logit-lens graph (built at load, opened on first use). */
+  lensBytes?: Uint8Array
+}
+
+/** Keys and values of the tokens already processed, per past input, for every row. */
+export interface KvCache {
+  length: number
+  tensors: Record<string, OrtTensor>
+  /** Per row: which of the `length` cached positions are real tokens (default: all). */
+  valid?: number[][]
+}
+
+export interface RunOptions {
+  fetch: string[]
+  interventions?: Intervention[]
+  past?: KvCache
 }
 
 /** Numbers the lab needs from config.json, whatever the family calls them. */
@@ -118,16 +157,46 @@ const PAST_RE = /past|cache/i
 
 export class CausalLM {
   private disposed = false
+  private lensSession: Promise<OrtSession> | undefined
+  /** past input name → present output name */
+  readonly pastToPresent: Map<string, string>
 
   constructor(
     readonly info: ModelInfo,
     readonly tokenizer: Tokenizer,
     readonly session: OrtSession,
-    private readonly ort: Ort,
+    readonly ort: Ort,
     readonly graphInputs: ValueInfo[],
     readonly config: Record<string, unknown>,
     readonly generationConfig: Record<string, unknown> | undefined,
-  ) {}
+    readonly hooks?: HookSetup,
+  ) {
+    this.pastToPresent = new Map()
+    const outputs = new Set(session.outputNames)
+    for (const input of graphInputs) {
+      if (!PAST_RE.test(input.name) || input.name.startsWith('moral_lens')) continue
+      const candidates = [input.name.replace(/^past_key_values/, 'present'), input.name.replace(/^past/, 'present')]
+      const present = candidates.find((c) => outputs.has(c))
+      if (present) this.pastToPresent.set(input.name, present)
+    }
+  }
+
+  get dModel(): number {
+    return this.info.dModel
+  }
+
+  requireHooks(): HookSetup {
+    if (!this.hooks) throw new Error(`Hooks are not available for this model: ${this.info.hooks.reason ?? 'unknown graph structure'}`)
+    return this.hooks
+  }
+
+  /** Output name of a hook's residual value. */
+  hookOutput(hook: string): string {
+    const h = this.requireHooks()
+    const site = h.siteOfHook.get(hook)
+    if (site === undefined) throw new Error(`unknown hook "${hook}" (this model has ${this.info.hooks.names.length} hooks, e.g. ${this.info.hooks.names[0]})`)
+    return h.sites[site].output
+  }
 
   get padTokenId(): number {
     const t = this.tokenizer as unknown as { pad_token_id?: number; eos_token_id?: number }
@@ -152,39 +221,48 @@ export class CausalLM {
   }
 
   /**
-   * Feeds for one right-padded batch with no past: every declared input gets a tensor in its
-   * declared dtype; past key/value inputs of any naming get empty (length-0) pasts.
+   * Feeds for one right-padded batch: every declared input gets a tensor in its declared
+   * dtype. Without a cache, past key/value inputs of any naming get empty (length-0) pasts.
    */
-  buildFeeds(batch: EncodedBatch, extra: Record<string, OrtTensor> = {}): Record<string, OrtTensor> {
+  buildFeeds(batch: EncodedBatch, opts: { past?: KvCache; interventions?: Intervention[] } = {}): Record<string, OrtTensor> {
     const { ort } = this
     const B = batch.ids.length
     const T = batch.maxLen
+    const P = opts.past?.length ?? 0
     const pad = this.padTokenId
     const feeds: Record<string, OrtTensor> = {}
+    const labInputs = new Set<string>()
+    if (this.hooks?.interventions) for (const s of this.hooks.sites) [s.directions, s.steer, s.mask].forEach((n) => n && labInputs.add(n))
     for (const input of this.graphInputs) {
-      if (extra[input.name]) {
-        feeds[input.name] = extra[input.name]
-        continue
-      }
-      const type = this.inputType(input)
       const name = input.name
-      const fill = (f: (b: number, t: number) => number) => {
-        const a = typedArrayFor(type, B * T)
+      if (labInputs.has(name)) continue
+      const type = this.inputType(input)
+      const fill = (cols: number, f: (b: number, t: number) => number) => {
+        const a = typedArrayFor(type, B * cols)
         for (let b = 0; b < B; b++)
-          for (let t = 0; t < T; t++) {
+          for (let t = 0; t < cols; t++) {
             const v = f(b, t)
-            ;(a as unknown as { [i: number]: number | bigint })[b * T + t] = type === 'int64' ? BigInt(v) : v
+            ;(a as unknown as { [i: number]: number | bigint })[b * cols + t] = type === 'int64' ? BigInt(v) : v
           }
-        return new ort.Tensor(type, a, [B, T])
+        return new ort.Tensor(type, a, [B, cols])
       }
-      if (name === 'input_ids') feeds[name] = fill((b, t) => (t < batch.lengths[b] ? batch.ids[b][t] : pad))
-      else if (name === 'attention_mask') feeds[name] = fill((b, t) => (t < batch.lengths[b] ? 1 : 0))
-      else if (name === 'position_ids') feeds[name] = fill((b, t) => Math.min(t, batch.lengths[b] - 1))
-      else if (PAST_RE.test(name)) {
+      if (name === 'input_ids') feeds[name] = fill(T, (b, t) => (t < batch.lengths[b] ? batch.ids[b][t] : pad))
+      else if (name === 'attention_mask')
+        feeds[name] = fill(P + T, (b, t) => (t < P ? (opts.past?.valid?.[b]?.[t] ?? 1) : t - P < batch.lengths[b] ? 1 : 0))
+      else if (name === 'position_ids') {
+        const offsets = opts.past?.valid?.map((row) => row.reduce((a, v) => a + v, 0))
+        feeds[name] = fill(T, (b, t) => (offsets?.[b] ?? P) + Math.min(t, batch.lengths[b] - 1))
+      } else if (PAST_RE.test(name)) {
+        const cached = opts.past?.tensors[name]
+        if (cached) {
+          feeds[name] = cached
+          continue
+        }
         const dims = (input.type?.tensor?.shape ?? []).map((d, i) => {
           if (d.value !== undefined) return Number(d.value)
-          if (i === 0) return B
-          return 0
+          if (d.param && /batch/i.test(d.param)) return B
+          if (d.param && /past|seq|length/i.test(d.param)) return 0
+          return i === 0 ? B : 0
         })
         if (dims.length === 0) throw new Error(`graph input "${name}" looks like a KV cache but has no declared shape`)
         feeds[name] = new ort.Tensor(type, typedArrayFor(type, 0), dims)
@@ -194,7 +272,69 @@ export class CausalLM {
         throw new Error(`The model's graph has an input "${name}" that the lab does not know how to feed`)
       }
     }
+    if (this.hooks?.interventions) Object.assign(feeds, this.interventionFeeds(batch, opts.interventions ?? []))
     return feeds
+  }
+
+  private zeroSite?: { d: number; directions: OrtTensor; steer: OrtTensor }
+
+  private interventionFeeds(batch: EncodedBatch, interventions: Intervention[]): Record<string, OrtTensor> {
+    const { ort } = this
+    const hooks = this.hooks!
+    const d = this.dModel
+    const B = batch.ids.length
+    const T = batch.maxLen
+    const resolved = resolveInterventions(interventions, hooks.siteOfHook, d)
+    if (!this.zeroSite)
+      this.zeroSite = { d, directions: new ort.Tensor('float32', new Float32Array(d), [1, d]), steer: new ort.Tensor('float32', new Float32Array(d), [d]) }
+    const zeroMask = new ort.Tensor('float32', new Float32Array(B * T), [B, T, 1])
+    const feeds: Record<string, OrtTensor> = {}
+    for (const site of hooks.sites) {
+      const v = resolved.get(site.site)
+      if (!v) {
+        feeds[site.directions!] = this.zeroSite.directions
+        feeds[site.steer!] = this.zeroSite.steer
+        feeds[site.mask!] = zeroMask
+        continue
+      }
+      const mask = new Float32Array(B * T)
+      for (let b = 0; b < B; b++) {
+        if (v.positions === 'last') mask[b * T + batch.lengths[b] - 1] = 1
+        else for (let t = 0; t < batch.lengths[b]; t++) mask[b * T + t] = 1
+      }
+      feeds[site.directions!] = new ort.Tensor('float32', v.directions, [v.nDirections, d])
+      feeds[site.steer!] = new ort.Tensor('float32', v.steer, [d])
+      feeds[site.mask!] = new ort.Tensor('float32', mask, [B, T, 1])
+    }
+    return feeds
+  }
+
+  /** One forward pass; returns the fetched outputs (callers dispose them). */
+  async forward(batch: EncodedBatch, opts: RunOptions): Promise<Record<string, OrtTensor>> {
+    return this.run(this.buildFeeds(batch, opts), opts.fetch)
+  }
+
+  /** The present.* outputs of a run, as a cache for the next one. */
+  cacheFrom(outputs: Record<string, OrtTensor>, length: number, valid?: number[][]): KvCache {
+    const tensors: Record<string, OrtTensor> = {}
+    for (const [past, present] of this.pastToPresent) {
+      const t = outputs[present]
+      if (!t) throw new Error(`the run did not fetch ${present}`)
+      tensors[past] = t
+    }
+    return { length, tensors, valid }
+  }
+
+  get presentNames(): string[] {
+    return [...this.pastToPresent.values()]
+  }
+
+  /** Session of the logit-lens graph (final norm + unembedding), opened on first use. */
+  lens(): Promise<OrtSession> {
+    const bytes = this.requireHooks().lensBytes
+    if (!bytes) throw new Error('This model has no logit-lens graph.')
+    this.lensSession ??= this.ort.InferenceSession.create(bytes, { executionProviders: [this.info.device] })
+    return this.lensSession
   }
 
   async run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>> {
@@ -203,9 +343,12 @@ export class CausalLM {
   }
 
   /** Next-token logits after each text's last real token: [B, vocab]. */
-  async nextTokenLogits(texts: string[]): Promise<{ logits: Float32Array; vocab: number; batch: EncodedBatch }> {
+  async nextTokenLogits(
+    texts: string[],
+    interventions: Intervention[] = [],
+  ): Promise<{ logits: Float32Array; vocab: number; batch: EncodedBatch }> {
     const batch = this.encode(texts)
-    const out = await this.run(this.buildFeeds(batch), ['logits'])
+    const out = await this.forward(batch, { fetch: ['logits'], interventions })
     const logits = out.logits
     const [B, T, V] = logits.dims as number[]
     const all = tensorToFloat32(logits)
@@ -222,6 +365,7 @@ export class CausalLM {
     if (this.disposed) return
     this.disposed = true
     await this.session.release()
+    if (this.lensSession) await (await this.lensSession).release()
   }
 
   get isDisposed(): boolean {

@@ -1,7 +1,10 @@
 // Opening a causal LM from any source: config, tokenizer, generation config, the ONNX graph
 // at the chosen dtype and its external data, then an onnxruntime session on WASM or WebGPU.
-import { decodeModel } from '../onnx/proto.ts'
-import { CausalLM, readModelConfig, type ModelInfo, type Ort } from './causal-lm.ts'
+import { decodeModel, encodeModel } from '../onnx/proto.ts'
+import { CausalLM, readModelConfig, type HookSetup, type HooksSummary, type ModelInfo, type Ort } from './causal-lm.ts'
+import { locateResidualStream, UnsupportedGraphError } from '../hooks/locate.ts'
+import { instrumentGraph } from '../hooks/instrument.ts'
+import { buildLensGraph } from '../hooks/lens.ts'
 import { createTokenizer } from './tokenizer.ts'
 import { candidateOnnxPaths, dtypeOptions, externalDataLocations, type DtypeOption } from './files.ts'
 import { chooseDevice, defaultDtype, type Device, type DevicePreference, type Environment } from './device.ts'
@@ -31,11 +34,8 @@ export interface LoadOptions {
   dtype?: Dtype
   signal?: AbortSignal
   onProgress?: (p: LoadProgress) => void
-  /**
-   * Called with the decoded graph before the session is created; returns the bytes to run
-   * (graph surgery hooks in here). Defaults to the downloaded bytes unchanged.
-   */
-  prepareGraph?: (bytes: Uint8Array, info: { onnxPath: string }) => Promise<Uint8Array> | Uint8Array
+  /** Instrument the residual stream (hooks and interventions); default true. */
+  instrument?: boolean
 }
 
 export class ModelLoadError extends Error {
@@ -174,7 +174,35 @@ export async function loadCausalLM(source: ModelSource, opts: LoadOptions): Prom
       throw new ModelLoadError(`${onnxPath} has no "input_ids" input; it does not look like a causal LM decoder`)
     if (!graph.graph.output.some((o) => o.name === 'logits'))
       throw new ModelLoadError(`${onnxPath} has no "logits" output; it does not look like a causal LM decoder`)
-    const runBytes = opts.prepareGraph ? await opts.prepareGraph(onnxBytes, { onnxPath }) : onnxBytes
+    let hooks: HookSetup | undefined
+    let hooksSummary: HooksSummary = { supported: false, names: [], reason: 'instrumentation was turned off' }
+    let runBytes = onnxBytes
+    if (opts.instrument !== false) {
+      report({ phase: 'graph', message: 'Locating the residual stream' })
+      try {
+        const map = locateResidualStream(graph, cfg.nLayers)
+        let lensBytes: Uint8Array | undefined
+        try {
+          lensBytes = encodeModel(buildLensGraph(graph, map, Object.fromEntries(externalData.map((e) => [e.path, e.data]))))
+        } catch {
+          lensBytes = undefined
+        }
+        const inst = instrumentGraph(graph, map, { dModel: cfg.dModel })
+        runBytes = encodeModel(inst.model)
+        hooks = { map, sites: inst.sites, siteOfHook: inst.siteOfHook, interventions: true, lensBytes }
+        hooksSummary = {
+          supported: true,
+          style: map.style,
+          carrier: map.carrier,
+          names: map.hooks.map((h) => h.name),
+          values: Object.fromEntries(map.hooks.map((h) => [h.name, h.value])),
+        }
+      } catch (e) {
+        if (!(e instanceof UnsupportedGraphError)) throw e
+        hooksSummary = { supported: false, names: [], reason: e.message }
+      }
+    }
+    const finalInputs = hooks ? graph.graph.input.filter((i) => !graph.graph.initializer.some((t) => t.name === i.name)) : graphInputs
 
     report({ phase: 'session', message: `Starting onnxruntime on ${device === 'webgpu' ? 'WebGPU' : 'WASM'}` })
     const session = await createSession(opts.ort, runBytes, externalData, device, onnxPath)
@@ -196,9 +224,10 @@ export async function loadCausalLM(source: ModelSource, opts: LoadOptions): Prom
       onnxPath,
       inputNames: [...session.inputNames],
       outputNames: [...session.outputNames],
+      hooks: hooksSummary,
     }
     report({ phase: 'ready', message: `${source.label} is ready on ${device === 'webgpu' ? 'WebGPU' : 'WASM'}` })
-    return new CausalLM(info, tokenizer, session, opts.ort, graphInputs, config!, generationConfig)
+    return new CausalLM(info, tokenizer, session, opts.ort, finalInputs, config!, generationConfig, hooks)
   } catch (e) {
     if (isAbortError(e)) throw e
     if (e instanceof ModelLoadError || e instanceof DownloadError) throw e
