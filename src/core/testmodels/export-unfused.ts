@@ -2,13 +2,22 @@
 // exports: plain Add nodes carry the residual stream, nodes are named by module scope
 // (`/transformer/h.{i}/Add_1`, `/model/layers.{i}/Add`), and the KV cache is threaded through
 // `past_key_values.{i}.key|value` → `present.{i}.key|value`.
+// The 'stacked-fp16' variant follows older exports (onnxruntime's GPT-2 converter, early
+// transformers.js graphs): one `past_{i}` input [2, batch, heads, past, head_dim] in float16 per
+// layer, `present_{i}` outputs likewise, and no `position_ids` input (positions from the mask).
 import { GraphBuilder, DataType } from '../onnx/builder.ts'
 import type { ModelProto } from '../onnx/proto.ts'
 import { rotaryCaches, type TinyLmConfig, type TinyLmWeights } from './spec.ts'
 
 const F = DataType.FLOAT
 
-export function exportUnfused(cfg: TinyLmConfig, w: TinyLmWeights): ModelProto {
+export interface UnfusedExportOptions {
+  /** 'split' (default): fp32 `past_key_values.{i}.key|value`; 'stacked-fp16': fp16 `past_{i}`, no position_ids input. */
+  pastStyle?: 'split' | 'stacked-fp16'
+}
+
+export function exportUnfused(cfg: TinyLmConfig, w: TinyLmWeights, opts: UnfusedExportOptions = {}): ModelProto {
+  const stacked = opts.pastStyle === 'stacked-fp16'
   const b = new GraphBuilder('main_graph')
   const gpt2 = cfg.family === 'gpt2'
   const root = gpt2 ? '/transformer' : '/model'
@@ -17,9 +26,13 @@ export function exportUnfused(cfg: TinyLmConfig, w: TinyLmWeights): ModelProto {
 
   const inputIds = b.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length'])
   const attentionMask = b.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length'])
-  const positionIds = b.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length'])
+  let positionIds = stacked ? '' : b.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length'])
   const pastNames: [string, string][] = []
   for (let l = 0; l < cfg.nLayers; l++) {
+    if (stacked) {
+      pastNames.push([b.input(`past_${l}`, DataType.FLOAT16, [2, 'batch_size', Hkv, 'past_sequence_length', dh]), ''])
+      continue
+    }
     const shape = ['batch_size', Hkv, 'past_sequence_length', dh]
     pastNames.push([
       b.input(`past_key_values.${l}.key`, F, shape),
@@ -46,6 +59,19 @@ export function exportUnfused(cfg: TinyLmConfig, w: TinyLmWeights): ModelProto {
   const padOk = b.op('Cast', [b.op('Unsqueeze', [attentionMask, b.constInt64([1, 2])], {}, { name: `${maskScope}/Unsqueeze` })], { to: DataType.BOOL }, { name: `${maskScope}/Cast` })
   const allowed = b.op('And', [causal, padOk], {}, { name: `${maskScope}/And` })
   const maskAdd = b.op('Where', [allowed, b.scalarFloat(0), b.scalarFloat(-1e9)], {}, { name: `${maskScope}/Where` })
+
+  if (stacked) {
+    // As old GPT-2 exports: position = cumsum(mask) − 1 (1 where masked), last sequence_length
+    // columns. Right for right and left padding and for decoding after a padded prompt.
+    const ps = `${root}/position_ids`
+    const cum = b.op('CumSum', [attentionMask, b.scalarInt64(1)], {}, { name: `${ps}/CumSum` })
+    const pos = b.op('Sub', [cum, one], {}, { name: `${ps}/Sub` })
+    const masked = b.op('Equal', [attentionMask, zero], {}, { name: `${ps}/Equal` })
+    const filled = b.op('Where', [masked, one, pos], {}, { name: `${ps}/Where` })
+    const start = b.op('Unsqueeze', [pastLen, b.constInt64([0])], {}, { name: `${ps}/Unsqueeze` })
+    const end = b.constInt64([Number.MAX_SAFE_INTEGER])
+    positionIds = b.op('Slice', [filled, start, end, b.constInt64([1])], {}, { name: `${ps}/Slice` })
+  }
 
   // Embeddings.
   const embedName = gpt2 ? 'transformer.wte.weight' : 'model.embed_tokens.weight'
@@ -146,10 +172,24 @@ export function exportUnfused(cfg: TinyLmConfig, w: TinyLmWeights): ModelProto {
       qh = rot(qh)
       kh = rot(kh)
     }
-    const kAll = b.op('Concat', [pastNames[l][0], kh], { axis: 2 }, { name: `${as}/Concat`, outputs: [`present.${l}.key`] })
-    const vAll = b.op('Concat', [pastNames[l][1], vh], { axis: 2 }, { name: `${as}/Concat`, outputs: [`present.${l}.value`] })
-    b.output(`present.${l}.key`, F, ['batch_size', Hkv, 'total_sequence_length', dh])
-    b.output(`present.${l}.value`, F, ['batch_size', Hkv, 'total_sequence_length', dh])
+    let kAll: string
+    let vAll: string
+    if (stacked) {
+      const past = b.op('Cast', [pastNames[l][0]], { to: F }, { name: `${as}/Cast` })
+      const [pk, pv] = b.node('Split', [past, b.constInt64([1, 1])], { axis: 0 }, { name: `${as}/Split`, outputs: 2 })
+      const unstack = (t: string) => b.op('Squeeze', [t, b.constInt64([0])], {}, { name: `${as}/Squeeze` })
+      kAll = b.op('Concat', [unstack(pk), kh], { axis: 2 }, { name: `${as}/Concat` })
+      vAll = b.op('Concat', [unstack(pv), vh], { axis: 2 }, { name: `${as}/Concat` })
+      const stack = (t: string) => b.op('Unsqueeze', [t, b.constInt64([0])], {}, { name: `${as}/Unsqueeze` })
+      const present = b.op('Concat', [stack(kAll), stack(vAll)], { axis: 0 }, { name: `${as}/Concat` })
+      b.op('Cast', [present], { to: DataType.FLOAT16 }, { name: `${as}/Cast`, outputs: [`present_${l}`] })
+      b.output(`present_${l}`, DataType.FLOAT16, [2, 'batch_size', Hkv, 'total_sequence_length', dh])
+    } else {
+      kAll = b.op('Concat', [pastNames[l][0], kh], { axis: 2 }, { name: `${as}/Concat`, outputs: [`present.${l}.key`] })
+      vAll = b.op('Concat', [pastNames[l][1], vh], { axis: 2 }, { name: `${as}/Concat`, outputs: [`present.${l}.value`] })
+      b.output(`present.${l}.key`, F, ['batch_size', Hkv, 'total_sequence_length', dh])
+      b.output(`present.${l}.value`, F, ['batch_size', Hkv, 'total_sequence_length', dh])
+    }
     let kUse = kAll
     let vUse = vAll
     if (Hkv !== H) {

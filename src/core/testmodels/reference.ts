@@ -1,6 +1,7 @@
 // Independent reference forward pass for the tiny LMs, in plain TypeScript (float64 accumulation).
 // It shares nothing with the ONNX graphs but the weights, so agreement checks the exports,
 // the hook locator and the capture/intervention machinery.
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../onnx/tensor.ts'
 import { rotaryInvFreq, type TinyLmConfig, type TinyLmWeights } from './spec.ts'
 
 export interface ReferenceIntervention {
@@ -12,6 +13,14 @@ export interface ReferenceIntervention {
   add?: Float32Array
   /** Apply only at the last position. */
   lastOnly?: boolean
+}
+
+export interface ReferenceOptions {
+  /**
+   * Positions from n on are decoded one token at a time against a KV cache stored in float16: query
+   * t ≥ n sees the keys and values of positions < t rounded through fp16, and its own exact.
+   */
+  float16CacheFrom?: number
 }
 
 export interface ReferenceResult {
@@ -102,6 +111,7 @@ export function referenceForward(
   w: TinyLmWeights,
   ids: readonly number[],
   interventions: ReferenceIntervention[] = [],
+  opts: ReferenceOptions = {},
 ): ReferenceResult {
   const T = ids.length
   const d = cfg.dModel
@@ -129,17 +139,28 @@ export function referenceForward(
       applyRotary(q, T, H, dh, inv)
       applyRotary(k, T, Hkv, dh, inv)
     }
+    const n = opts.float16CacheFrom ?? T
+    let kHalf = k
+    let vHalf = v
+    if (n < T) {
+      const half = (x: number) => float16BitsToFloat32(float32ToFloat16Bits(x))
+      kHalf = k.map(half)
+      vHalf = v.map(half)
+    }
     const o = new Float64Array(T * H * dh)
     const scale = 1 / Math.sqrt(dh)
     const group = H / Hkv
     for (let h = 0; h < H; h++) {
       const kh = Math.floor(h / group)
       for (let t = 0; t < T; t++) {
+        const keys = (s: number) => (t >= n && s < t ? kHalf : k)
+        const values = (s: number) => (t >= n && s < t ? vHalf : v)
         const scores = new Float64Array(t + 1)
         let max = -Infinity
         for (let s = 0; s <= t; s++) {
+          const ks = keys(s)
           let dot = 0
-          for (let i = 0; i < dh; i++) dot += q[t * H * dh + h * dh + i] * k[s * Hkv * dh + kh * dh + i]
+          for (let i = 0; i < dh; i++) dot += q[t * H * dh + h * dh + i] * ks[s * Hkv * dh + kh * dh + i]
           scores[s] = dot * scale
           if (scores[s] > max) max = scores[s]
         }
@@ -147,7 +168,8 @@ export function referenceForward(
         for (let s = 0; s <= t; s++) sum += (scores[s] = Math.exp(scores[s] - max))
         for (let s = 0; s <= t; s++) {
           const p = scores[s] / sum
-          for (let i = 0; i < dh; i++) o[t * H * dh + h * dh + i] += p * v[s * Hkv * dh + kh * dh + i]
+          const vs = values(s)
+          for (let i = 0; i < dh; i++) o[t * H * dh + h * dh + i] += p * vs[s * Hkv * dh + kh * dh + i]
         }
       }
     }
