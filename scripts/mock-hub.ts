@@ -2,7 +2,7 @@
 // hub-shaped URLs (`/{org}/{name}/resolve/{rev}/{path}`, `/api/models/{org}/{name}/tree/{rev}/{folder}`).
 // Tests use it to exercise the real hub-loading code without the network.
 import { createServer, type Server } from 'node:http'
-import { BUILTIN_MODELS, buildTinyModel, type TinyModelDefinition } from '../src/core/testmodels/package.ts'
+import { BUILTIN_MODELS, TEST_MODELS, buildTinyModel, type TinyModelDefinition } from '../src/core/testmodels/package.ts'
 
 export interface MockHubOptions {
   port?: number
@@ -15,7 +15,7 @@ export interface MockHubOptions {
 /** The generated models under hub-like ids `moral-lens-test/<id>`. */
 export function generatedHubModels(): Map<string, Map<string, Uint8Array>> {
   const models = new Map<string, Map<string, Uint8Array>>()
-  for (const def of [...BUILTIN_MODELS, WIDE_TEST_MODEL]) models.set(`moral-lens-test/${def.id}`, buildTinyModel(def).files)
+  for (const def of [...BUILTIN_MODELS, ...TEST_MODELS, WIDE_TEST_MODEL]) models.set(`moral-lens-test/${def.id}`, buildTinyModel(def).files)
   return models
 }
 

@@ -71,6 +71,12 @@ export type ModelWorkerApi = {
   cacheDelete: ModelService['cacheDelete']
   cacheClear: ModelService['cacheClear']
   workerMemory: () => { jsHeapBytes?: number }
+  cancelJob: ModelService['cancelJob']
+  capture: ModelService['capture']
+  layerLens: ModelService['layerLens']
+  scoreNextTokens: ModelService['scoreNextTokens']
+  scoreContinuations: ModelService['scoreContinuations']
+  generate: ModelService['generate']
 }
 
 const api: ModelWorkerApi = {
@@ -92,6 +98,15 @@ const api: ModelWorkerApi = {
   cacheList: () => service.cacheList(),
   cacheDelete: (urls) => service.cacheDelete(urls),
   cacheClear: () => service.cacheClear(),
+  cancelJob: (id) => service.cancelJob(id),
+  capture: async (texts, opts, jobId, onProgress) => {
+    const r = await service.capture(texts, opts, jobId, onProgress)
+    return Comlink.transfer(r, Object.values(r.activations).map((a) => a.data.buffer as ArrayBuffer))
+  },
+  layerLens: (text, opts) => service.layerLens(text, opts),
+  scoreNextTokens: (p, ids, opts, jobId) => service.scoreNextTokens(p, ids, opts, jobId),
+  scoreContinuations: (p, c, opts) => service.scoreContinuations(p, c, opts),
+  generate: (prompt, opts, onToken, jobId) => service.generate(prompt, opts, onToken, jobId),
   workerMemory: () => ({ jsHeapBytes: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize }),
 }
 

@@ -32,7 +32,7 @@ export interface ModelState {
   topTokens?: { text: string; tokens: TopToken[] }
 
   init(): Promise<void>
-  load(source: SourceSpec, opts?: { device?: DevicePreference; dtype?: Dtype; label?: string }): Promise<boolean>
+  load(source: SourceSpec, opts?: { device?: DevicePreference; dtype?: Dtype; label?: string; keepError?: boolean }): Promise<boolean>
   cancelLoad(): void
   describe(id: string): Promise<void>
   setDevicePref(d: DevicePreference): void
@@ -92,7 +92,8 @@ export const modelStore = createStore<ModelState>()((set, get) => ({
       if (ok) return
     }
     set({ offlineFallback: !online })
-    await get().load({ kind: 'builtin', id: DEFAULT_BUILTIN_MODEL })
+    // A requested model that failed keeps its error on screen while the built-in model opens.
+    await get().load({ kind: 'builtin', id: DEFAULT_BUILTIN_MODEL }, { keepError: true })
   },
 
   async load(source, opts = {}) {
@@ -100,7 +101,7 @@ export const modelStore = createStore<ModelState>()((set, get) => ({
     const label = opts.label ?? sourceLabel(source)
     const jobId = 'model-load'
     const previousStatus = get().info ? 'ready' : 'idle'
-    set({ status: 'loading', loadingLabel: label, progress: undefined, error: undefined })
+    set({ status: 'loading', loadingLabel: label, progress: undefined, ...(opts.keepError ? {} : { error: undefined }) })
     jobsStore.getState().upsert({ id: jobId, label: `Loading ${label}`, cancel: () => get().cancelLoad() })
     try {
       const info = await w.load(

@@ -21,6 +21,11 @@ export interface SiteIO {
   directions?: string
   steer?: string
   mask?: string
+  /**
+   * Fused exports only: a bool input that switches the norm fused into the producing node to a
+   * re-normalisation of the edited value (off: the node's own output, bit for bit).
+   */
+  active?: string
 }
 
 export interface Splice {
@@ -52,8 +57,11 @@ export function siteInputNames(site: number) {
     directions: `${LAB_PREFIX}.site${site}.directions`,
     steer: `${LAB_PREFIX}.site${site}.steer`,
     mask: `${LAB_PREFIX}.site${site}.mask`,
+    active: `${LAB_PREFIX}.site${site}.active`,
   }
 }
+
+const SKIP_NORMS = new Set(['SkipSimplifiedLayerNormalization', 'SkipLayerNormalization'])
 
 /** Edits `model` in place and returns what was added. */
 export function instrumentGraph(model: ModelProto, map: ResidualStreamMap, opts: InstrumentOptions): Instrumented {
@@ -97,12 +105,29 @@ export function instrumentGraph(model: ModelProto, map: ResidualStreamMap, opts:
         const proj = b.op('MatMul', [coeff, names.directions], {}, { name: `${scope}/MatMul` })
         const ablated = b.op('Sub', [h, b.op('Mul', [names.mask, proj], {}, { name: `${scope}/Mul` })], {}, { name: `${scope}/Sub` })
         h = b.op('Add', [ablated, b.op('Mul', [names.mask, names.steer], {}, { name: `${scope}/Mul` })], {}, { name: `${scope}/Add` })
-        Object.assign(io, names)
+        Object.assign(io, { directions: names.directions, steer: names.steer, mask: names.mask })
       }
       if (splice) h = splice.build(b, h)
       const out = b.op('CastLike', [h, value], {}, { name: `${scope}/CastOut` })
+      // A fused skip norm also normalises the sum internally (output 0): recompute that from
+      // the edited sum, and select it only while an edit is active.
+      const producer = g.node.find((n) => n.output.includes(value))
+      let normedSwap: { from: string; to: string } | undefined
+      if (producer && SKIP_NORMS.has(producer.opType) && producer.output.indexOf(value) === 3 && producer.output[0]) {
+        const simplified = producer.opType === 'SkipSimplifiedLayerNormalization'
+        const normInputs = simplified ? [out, producer.input[2]] : [out, producer.input[2], producer.input[3]].filter(Boolean)
+        const eps = producer.attribute.filter((a) => a.name === 'epsilon')
+        const renorm = b.node(simplified ? 'SimplifiedLayerNormalization' : 'LayerNormalization', normInputs, {}, { name: `${scope}/Renorm` })[0]
+        b.nodes[b.nodes.length - 1].attribute.push(...eps, { name: 'axis', type: 2, i: -1 })
+        const names = siteInputNames(i)
+        b.input(names.active, DataType.BOOL, [])
+        io.active = names.active
+        const selected = b.op('Where', [names.active, renorm, producer.output[0]], {}, { name: `${scope}/SelectNormed` })
+        normedSwap = { from: producer.output[0], to: selected }
+      }
       const blockNodes = new Set<NodeProto>(b.nodes)
       rewireConsumers(g, value, out, blockNodes)
+      if (normedSwap) rewireConsumers(g, normedSwap.from, normedSwap.to, blockNodes)
       for (const o of g.output) if (o.name === value) throw new Error(`residual value ${value} is also a graph output; cannot intervene on it`)
       g.initializer.push(...b.initializers)
       for (const inp of b.inputs) g.input.push(inp)

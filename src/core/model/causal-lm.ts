@@ -232,7 +232,7 @@ export class CausalLM {
     const pad = this.padTokenId
     const feeds: Record<string, OrtTensor> = {}
     const labInputs = new Set<string>()
-    if (this.hooks?.interventions) for (const s of this.hooks.sites) [s.directions, s.steer, s.mask].forEach((n) => n && labInputs.add(n))
+    if (this.hooks?.interventions) for (const s of this.hooks.sites) [s.directions, s.steer, s.mask, s.active].forEach((n) => n && labInputs.add(n))
     for (const input of this.graphInputs) {
       const name = input.name
       if (labInputs.has(name)) continue
@@ -276,7 +276,7 @@ export class CausalLM {
     return feeds
   }
 
-  private zeroSite?: { d: number; directions: OrtTensor; steer: OrtTensor }
+  private zeroSite?: { d: number; directions: OrtTensor; steer: OrtTensor; off: OrtTensor; on: OrtTensor }
 
   private interventionFeeds(batch: EncodedBatch, interventions: Intervention[]): Record<string, OrtTensor> {
     const { ort } = this
@@ -286,7 +286,13 @@ export class CausalLM {
     const T = batch.maxLen
     const resolved = resolveInterventions(interventions, hooks.siteOfHook, d)
     if (!this.zeroSite)
-      this.zeroSite = { d, directions: new ort.Tensor('float32', new Float32Array(d), [1, d]), steer: new ort.Tensor('float32', new Float32Array(d), [d]) }
+      this.zeroSite = {
+        d,
+        directions: new ort.Tensor('float32', new Float32Array(d), [1, d]),
+        steer: new ort.Tensor('float32', new Float32Array(d), [d]),
+        off: new ort.Tensor('bool', Uint8Array.of(0), []),
+        on: new ort.Tensor('bool', Uint8Array.of(1), []),
+      }
     const zeroMask = new ort.Tensor('float32', new Float32Array(B * T), [B, T, 1])
     const feeds: Record<string, OrtTensor> = {}
     for (const site of hooks.sites) {
@@ -295,8 +301,10 @@ export class CausalLM {
         feeds[site.directions!] = this.zeroSite.directions
         feeds[site.steer!] = this.zeroSite.steer
         feeds[site.mask!] = zeroMask
+        if (site.active) feeds[site.active] = this.zeroSite.off
         continue
       }
+      if (site.active) feeds[site.active] = this.zeroSite.on
       const mask = new Float32Array(B * T)
       for (let b = 0; b < B; b++) {
         if (v.positions === 'last') mask[b * T + batch.lengths[b] - 1] = 1

@@ -1,6 +1,6 @@
 // Opening a causal LM from any source: config, tokenizer, generation config, the ONNX graph
 // at the chosen dtype and its external data, then an onnxruntime session on WASM or WebGPU.
-import { decodeModel, encodeModel } from '../onnx/proto.ts'
+import { decodeModel, encodeModel, DataType, type ModelProto } from '../onnx/proto.ts'
 import { CausalLM, readModelConfig, type HookSetup, type HooksSummary, type ModelInfo, type Ort } from './causal-lm.ts'
 import { locateResidualStream, UnsupportedGraphError } from '../hooks/locate.ts'
 import { instrumentGraph } from '../hooks/instrument.ts'
@@ -126,7 +126,7 @@ export async function loadCausalLM(source: ModelSource, opts: LoadOptions): Prom
       throw new ModelLoadError(`${source.label} has no ${dtype} weights; it offers ${available.join(', ')}`)
     if (listing && !available.length)
       throw new ModelLoadError(`${source.label} has no ONNX decoder (expected onnx/model*.onnx)`)
-    const { device, reason: deviceReason } = chooseDevice(pref, opts.env, dtype)
+    let { device, reason: deviceReason } = chooseDevice(pref, opts.env, dtype)
 
     // The graph.
     const option = options.find((o) => o.dtype === dtype)
@@ -168,6 +168,13 @@ export async function loadCausalLM(source: ModelSource, opts: LoadOptions): Prom
       externalData.push({ path: location, data })
     }
     checkAborted(signal)
+
+    if (device === 'webgpu' && !opts.env.gpu?.shaderF16 && graphUsesFloat16(graph)) {
+      const why = `${onnxPath} computes with float16 tensors and the WebGPU adapter lacks 'shader-f16'`
+      if (pref === 'webgpu') throw new ModelLoadError(`WebGPU cannot run this model: ${why}. Choose WASM.`)
+      device = 'wasm'
+      deviceReason = `WASM because ${why}`
+    }
 
     const graphInputs = graph.graph.input.filter((i) => !graph.graph.initializer.some((t) => t.name === i.name))
     if (!graphInputs.some((i) => i.name === 'input_ids'))
@@ -233,6 +240,15 @@ export async function loadCausalLM(source: ModelSource, opts: LoadOptions): Prom
     if (e instanceof ModelLoadError || e instanceof DownloadError) throw e
     throw new ModelLoadError(`Could not load ${source.label}: ${(e as Error).message}`, e)
   }
+}
+
+/** Whether a graph has float16 inputs, outputs, initializers or casts (WebGPU then needs shader-f16). */
+export function graphUsesFloat16(model: ModelProto): boolean {
+  const g = model.graph
+  const f16 = (v: { type?: { tensor?: { elemType: number } } }) => v.type?.tensor?.elemType === DataType.FLOAT16
+  if (g.input.some(f16) || g.output.some(f16)) return true
+  if (g.initializer.some((t) => t.dataType === DataType.FLOAT16)) return true
+  return g.node.some((n) => n.opType === 'Cast' && n.attribute.some((a) => a.name === 'to' && Number(a.i) === DataType.FLOAT16))
 }
 
 export async function createSession(

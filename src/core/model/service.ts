@@ -7,6 +7,12 @@ import { builtinSource, hubSource, urlSource, LocalModelSource, type LocalFileEn
 import type { CachedFile, FileCache } from './download.ts'
 import type { DevicePreference, Environment } from './device.ts'
 import type { Dtype } from './catalog.ts'
+import { captureActivations, type CaptureOptions, type CaptureResult } from '../hooks/capture.ts'
+import { layerLens, type LensResult } from '../hooks/logit-lens.ts'
+import { scoreContinuations, scoreNextTokens, type ContinuationScore, type TokenSetScores } from '../hooks/scoring.ts'
+import { generate, type GenerateOptions, type GeneratedToken } from '../hooks/generate.ts'
+import type { Intervention } from '../hooks/interventions.ts'
+import { renderChat, type ChatMessage } from './tokenizer.ts'
 
 export type SourceSpec =
   | { kind: 'hub'; id: string; revision?: string }
@@ -188,6 +194,74 @@ export class ModelService {
       logit: logits[id],
       prob: Math.exp(logits[id] - max) / z,
     }))
+  }
+
+  private jobs = new Map<string, AbortController>()
+
+  /** Runs `work` as a cancellable job; `cancelJob(id)` aborts it. */
+  private async job<T>(id: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController()
+    if (id) {
+      this.jobs.get(id)?.abort()
+      this.jobs.set(id, controller)
+    }
+    try {
+      return await work(controller.signal)
+    } finally {
+      if (id && this.jobs.get(id) === controller) this.jobs.delete(id)
+    }
+  }
+
+  cancelJob(id: string): boolean {
+    const c = this.jobs.get(id)
+    c?.abort()
+    return !!c
+  }
+
+  capture(texts: string[], opts: Omit<CaptureOptions, 'signal' | 'onProgress'>, jobId?: string, onProgress?: (done: number, total: number) => void): Promise<CaptureResult> {
+    return this.job(jobId, (signal) => captureActivations(this.requireModel(), texts, { ...opts, signal, onProgress }))
+  }
+
+  layerLens(text: string, opts: { topK?: number; interventions?: Intervention[] } = {}): Promise<LensResult> {
+    return layerLens(this.requireModel(), text, opts)
+  }
+
+  scoreNextTokens(prompts: string[], tokenIds: number[], opts: { interventions?: Intervention[]; batchSize?: number } = {}, jobId?: string): Promise<TokenSetScores> {
+    return this.job(jobId, (signal) => scoreNextTokens(this.requireModel(), prompts, tokenIds, { ...opts, signal }))
+  }
+
+  scoreContinuations(prompt: string, continuations: string[], opts: { interventions?: Intervention[] } = {}): Promise<ContinuationScore[]> {
+    return scoreContinuations(this.requireModel(), prompt, continuations, opts)
+  }
+
+  /** Renders a user message with the chat template (instruct models) or returns it as is. */
+  promptFor(text: string, useChat: boolean, system?: string): string {
+    const model = this.requireModel()
+    if (!useChat || !model.info.hasChatTemplate) return text
+    const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : []
+    messages.push({ role: 'user', content: text })
+    return renderChat(model.tokenizer, messages)
+  }
+
+  /** Streams generated tokens to `onToken`; resolves with the full text. */
+  async generate(
+    prompt: string,
+    opts: Omit<GenerateOptions, 'signal'> & { chat?: boolean },
+    onToken?: (t: GeneratedToken) => void,
+    jobId?: string,
+  ): Promise<{ text: string; tokens: number; reason?: string }> {
+    return this.job(jobId, async (signal) => {
+      const model = this.requireModel()
+      const input = this.promptFor(prompt, opts.chat ?? false)
+      let last: GeneratedToken | undefined
+      let n = 0
+      for await (const t of generate(model, input, { ...opts, signal, addSpecialTokens: !(opts.chat && model.info.hasChatTemplate) })) {
+        last = t
+        n++
+        onToken?.(t)
+      }
+      return { text: last?.text ?? '', tokens: n, reason: last?.reason }
+    })
   }
 
   getStats(): ServiceStats {

@@ -6,6 +6,7 @@ import type { DevicePreference } from '../../core/model/device.ts'
 import type { ModelFilesSummary } from '../../core/model/loader.ts'
 import { formatBytes, formatDuration } from '../format.ts'
 import { entriesFromDrop, entriesFromFileList } from '../folderInput.ts'
+import { InsideModel } from './InsideModel.tsx'
 
 export function ModelPanel() {
   return (
@@ -15,6 +16,7 @@ export function ModelPanel() {
       <LoadProgressCard />
       <LoadedModelCard />
       <TryModel />
+      <InsideModel />
       <OpenModel />
       <CacheCard />
     </section>

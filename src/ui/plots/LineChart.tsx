@@ -1,0 +1,144 @@
+import { useEffect, useMemo, useState } from 'react'
+import * as d3 from 'd3'
+import { DASHES, seriesColor } from './palette.ts'
+
+export interface LinePoint {
+  x: number
+  y: number | null
+  lo?: number | null
+  hi?: number | null
+}
+
+export interface LineSeries {
+  name: string
+  points: LinePoint[]
+}
+
+export interface ReferenceLine {
+  y: number
+  label: string
+}
+
+export interface LineChartProps {
+  series: LineSeries[]
+  xLabel: string
+  yLabel: string
+  refLines?: ReferenceLine[]
+  yDomain?: [number, number]
+  height?: number
+  width?: number
+  /** Text alternative for screen readers. */
+  description: string
+  svgRef?: React.RefObject<SVGSVGElement | null>
+  integerX?: boolean
+}
+
+export function LineChart(p: LineChartProps) {
+  const width = p.width ?? 640
+  const height = p.height ?? 300
+  const m = { top: 16, right: 150, bottom: 52, left: 64 }
+  const [hover, setHover] = useState<{ x: number; y: number; text: string } | null>(null)
+  const all = p.series.flatMap((s) => s.points)
+  const xs = all.map((pt) => pt.x)
+  const ys = all.flatMap((pt) => [pt.y, pt.lo, pt.hi]).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v))
+  const refYs = (p.refLines ?? []).map((r) => r.y)
+  const x = useMemo(() => d3.scaleLinear().domain(d3.extent(xs) as [number, number]).range([m.left, width - m.right]), [xs.join(), width])
+  const yDomain = p.yDomain ?? (d3.extent([...ys, ...refYs]) as [number, number])
+  const y = d3.scaleLinear().domain(yDomain[0] === yDomain[1] ? [yDomain[0] - 1, yDomain[1] + 1] : yDomain).nice().range([height - m.bottom, m.top])
+  const xTicks = p.integerX ? x.ticks(Math.min(12, xs.length)).filter(Number.isInteger) : x.ticks(8)
+  const line = d3
+    .line<LinePoint>()
+    .defined((pt) => pt.y !== null && Number.isFinite(pt.y))
+    .x((pt) => x(pt.x))
+    .y((pt) => y(pt.y as number))
+  const band = d3
+    .area<LinePoint>()
+    .defined((pt) => pt.lo != null && pt.hi != null)
+    .x((pt) => x(pt.x))
+    .y0((pt) => y(pt.lo as number))
+    .y1((pt) => y(pt.hi as number))
+  useEffect(() => setHover(null), [p.series])
+  return (
+    <div className="chart" style={{ position: 'relative', width }}>
+      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description}>
+        <title>{p.description}</title>
+        <g className="grid">
+          {y.ticks(6).map((t) => (
+            <line key={t} x1={m.left} x2={width - m.right} y1={y(t)} y2={y(t)} stroke="#e3e6ea" />
+          ))}
+        </g>
+        {(p.refLines ?? []).map((r) => (
+          <g key={r.label}>
+            <line x1={m.left} x2={width - m.right} y1={y(r.y)} y2={y(r.y)} stroke="#555" strokeDasharray="5 4" />
+            <text x={width - m.right + 4} y={y(r.y)} dy="0.32em" fontSize={12} fill="#333">
+              {r.label}
+            </text>
+          </g>
+        ))}
+        {p.series.map((s, i) => (
+          <g key={s.name}>
+            <path d={band(s.points) ?? ''} fill={seriesColor(i)} fillOpacity={0.15} stroke="none" />
+            <path d={line(s.points) ?? ''} fill="none" stroke={seriesColor(i)} strokeWidth={2.5} strokeDasharray={DASHES[i % DASHES.length]} />
+            {s.points.map((pt) =>
+              pt.y === null || !Number.isFinite(pt.y) ? null : (
+                <circle
+                  key={pt.x}
+                  cx={x(pt.x)}
+                  cy={y(pt.y)}
+                  r={4}
+                  fill={seriesColor(i)}
+                  onMouseEnter={() => setHover({ x: x(pt.x), y: y(pt.y as number), text: `${s.name}: ${pt.y?.toFixed(3)} at ${p.xLabel.toLowerCase()} ${pt.x}` })}
+                  onMouseLeave={() => setHover(null)}
+                />
+              ),
+            )}
+          </g>
+        ))}
+        <g transform={`translate(0,${height - m.bottom})`}>
+          <line x1={m.left} x2={width - m.right} stroke="#333" />
+          {xTicks.map((t) => (
+            <g key={t} transform={`translate(${x(t)},0)`}>
+              <line y2={5} stroke="#333" />
+              <text y={18} textAnchor="middle" fontSize={13} fill="#222">
+                {t}
+              </text>
+            </g>
+          ))}
+          <text x={(m.left + width - m.right) / 2} y={42} textAnchor="middle" fontSize={14} fill="#222">
+            {p.xLabel}
+          </text>
+        </g>
+        <g>
+          <line x1={m.left} x2={m.left} y1={m.top} y2={height - m.bottom} stroke="#333" />
+          {y.ticks(6).map((t) => (
+            <g key={t} transform={`translate(${m.left},${y(t)})`}>
+              <line x2={-5} stroke="#333" />
+              <text x={-8} dy="0.32em" textAnchor="end" fontSize={13} fill="#222">
+                {d3.format('~g')(t)}
+              </text>
+            </g>
+          ))}
+          <text transform={`translate(16,${(m.top + height - m.bottom) / 2}) rotate(-90)`} textAnchor="middle" fontSize={14} fill="#222">
+            {p.yLabel}
+          </text>
+        </g>
+        <g transform={`translate(${width - m.right + 12},${m.top + 4})`}>
+          {p.series.length > 1 &&
+            p.series.map((s, i) => (
+              <g key={s.name} transform={`translate(0,${i * 20})`}>
+                <line x2={22} y1={6} y2={6} stroke={seriesColor(i)} strokeWidth={3} strokeDasharray={DASHES[i % DASHES.length]} />
+                <text x={28} y={6} dy="0.32em" fontSize={13} fill="#222">
+                  {s.name}
+                </text>
+              </g>
+            ))}
+        </g>
+      </svg>
+      {hover && (
+        <div className="tooltip" style={{ left: hover.x + 8, top: hover.y - 28 }} role="tooltip">
+          {hover.text}
+        </div>
+      )}
+    </div>
+  )
+}
