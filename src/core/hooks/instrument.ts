@@ -119,11 +119,14 @@ export function instrumentGraph(model: ModelProto, map: ResidualStreamMap, opts:
         const eps = producer.attribute.filter((a) => a.name === 'epsilon')
         const renorm = b.node(simplified ? 'SimplifiedLayerNormalization' : 'LayerNormalization', normInputs, {}, { name: `${scope}/Renorm` })[0]
         b.nodes[b.nodes.length - 1].attribute.push(...eps, { name: 'axis', type: 2, i: -1 })
-        const names = siteInputNames(i)
-        b.input(names.active, DataType.BOOL, [])
-        io.active = names.active
-        const selected = b.op('Where', [names.active, renorm, producer.output[0]], {}, { name: `${scope}/SelectNormed` })
-        normedSwap = { from: producer.output[0], to: selected }
+        if (splice) normedSwap = { from: producer.output[0], to: renorm }
+        else {
+          const names = siteInputNames(i)
+          b.input(names.active, DataType.BOOL, [])
+          io.active = names.active
+          const selected = b.op('Where', [names.active, renorm, producer.output[0]], {}, { name: `${scope}/SelectNormed` })
+          normedSwap = { from: producer.output[0], to: selected }
+        }
       }
       const blockNodes = new Set<NodeProto>(b.nodes)
       rewireConsumers(g, value, out, blockNodes)

@@ -13,6 +13,8 @@ export interface ReferenceIntervention {
   add?: Float32Array
   /** Apply only at the last position. */
   lastOnly?: boolean
+  /** Any per-position edit of the residual row (in place), applied after ablate/add. */
+  transform?: (row: Float64Array) => void
 }
 
 export interface ReferenceOptions {
@@ -101,6 +103,7 @@ function intervene(h: Float64Array, T: number, d: number, iv: ReferenceIntervent
         for (let i = 0; i < d; i++) row[i] -= dot * dir[i]
       }
       if (v.add) for (let i = 0; i < d; i++) row[i] += v.add[i]
+      v.transform?.(row)
     }
   }
 }
