@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { PANELS, type PanelId } from './panels/registry.ts'
 import { ModelPanel } from './panels/ModelPanel.tsx'
+import { StimuliPanel } from './panels/StimuliPanel.tsx'
 import { PlannedPanel } from './panels/PlannedPanel.tsx'
 import { StatusBar } from './StatusBar.tsx'
 import { TopBar } from './TopBar.tsx'
@@ -44,7 +45,7 @@ export function App() {
       </nav>
       <main className="main" id="main">
         <Banners />
-        {panel === 'model' ? <ModelPanel /> : <PlannedPanel id={panel} />}
+        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : <PlannedPanel id={panel} />}
       </main>
       <StatusBar />
     </div>

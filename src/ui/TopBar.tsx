@@ -1,9 +1,11 @@
 import { useModel } from '../state/modelStore.ts'
+import { useStimuli, activeSet } from '../state/stimuliStore.ts'
 
 export function TopBar() {
   const info = useModel((s) => s.info)
   const status = useModel((s) => s.status)
   const loadingLabel = useModel((s) => s.loadingLabel)
+  const set = useStimuli(activeSet)
   return (
     <header className="topbar">
       <div className="brand">
@@ -29,7 +31,7 @@ export function TopBar() {
         {info ? <span className={`chip ${info.device}`}>{info.device === 'webgpu' ? 'WebGPU' : 'WASM'}</span> : <span className="muted">–</span>}
       </div>
       <div className="topbar-item">
-        <span className="label">Stimulus set</span> <span className="muted">none yet</span>
+        <span className="label">Stimulus set</span> <strong data-testid="top-set">{set.name}</strong> <span className="muted">{set.items.length} items</span>
       </div>
     </header>
   )

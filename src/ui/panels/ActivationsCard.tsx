@@ -1,0 +1,3 @@
+export function ActivationsCard() {
+  return null
+}
