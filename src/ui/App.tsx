@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { PANELS, type PanelId } from './panels/registry.ts'
 import { ModelPanel } from './panels/ModelPanel.tsx'
 import { StimuliPanel } from './panels/StimuliPanel.tsx'
+import { TypicalityPanel } from './panels/TypicalityPanel.tsx'
 import { PlannedPanel } from './panels/PlannedPanel.tsx'
 import { StatusBar } from './StatusBar.tsx'
 import { TopBar } from './TopBar.tsx'
@@ -45,7 +46,7 @@ export function App() {
       </nav>
       <main className="main" id="main">
         <Banners />
-        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : <PlannedPanel id={panel} />}
+        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : panel === 'typicality' ? <TypicalityPanel /> : <PlannedPanel id={panel} />}
       </main>
       <StatusBar />
     </div>

@@ -35,8 +35,27 @@ export interface LineChartProps {
 
 export function LineChart(p: LineChartProps) {
   const width = p.width ?? 640
-  const height = p.height ?? 300
-  const m = { top: 16, right: 150, bottom: 52, left: 64 }
+  // The legend sits under the plot, wrapped into rows, so long model names never collide.
+  const legendItems = p.series.length > 1 ? p.series.map((s) => s.name) : []
+  const legendRows: string[][] = []
+  {
+    let row: string[] = []
+    let used = 0
+    for (const name of legendItems) {
+      const w = 40 + name.length * 7.5
+      if (row.length && used + w > width - 80) {
+        legendRows.push(row)
+        row = []
+        used = 0
+      }
+      row.push(name)
+      used += w
+    }
+    if (row.length) legendRows.push(row)
+  }
+  const legendHeight = legendRows.length * 20
+  const height = (p.height ?? 300) + legendHeight
+  const m = { top: 16, right: 24, bottom: 52 + legendHeight, left: 64 }
   const [hover, setHover] = useState<{ x: number; y: number; text: string } | null>(null)
   const all = p.series.flatMap((s) => s.points)
   const xs = all.map((pt) => pt.x)
@@ -70,7 +89,7 @@ export function LineChart(p: LineChartProps) {
         {(p.refLines ?? []).map((r) => (
           <g key={r.label}>
             <line x1={m.left} x2={width - m.right} y1={y(r.y)} y2={y(r.y)} stroke="#555" strokeDasharray="5 4" />
-            <text x={width - m.right + 4} y={y(r.y)} dy="0.32em" fontSize={12} fill="#333">
+            <text x={width - m.right - 4} y={y(r.y) - 5} textAnchor="end" fontSize={12} fill="#333" stroke="#fff" strokeWidth={3} paintOrder="stroke">
               {r.label}
             </text>
           </g>
@@ -122,16 +141,23 @@ export function LineChart(p: LineChartProps) {
             {p.yLabel}
           </text>
         </g>
-        <g transform={`translate(${width - m.right + 12},${m.top + 4})`}>
-          {p.series.length > 1 &&
-            p.series.map((s, i) => (
-              <g key={s.name} transform={`translate(0,${i * 20})`}>
-                <line x2={22} y1={6} y2={6} stroke={seriesColor(i)} strokeWidth={3} strokeDasharray={DASHES[i % DASHES.length]} />
-                <text x={28} y={6} dy="0.32em" fontSize={13} fill="#222">
-                  {s.name}
-                </text>
-              </g>
-            ))}
+        <g transform={`translate(${m.left},${height - legendHeight + 4})`}>
+          {legendRows.map((row, r) => {
+            let x0 = 0
+            return row.map((name) => {
+              const i = legendItems.indexOf(name)
+              const g = (
+                <g key={name} transform={`translate(${x0},${r * 20})`}>
+                  <line x2={22} y1={6} y2={6} stroke={seriesColor(i)} strokeWidth={3} strokeDasharray={DASHES[i % DASHES.length]} />
+                  <text x={28} y={6} dy="0.32em" fontSize={13} fill="#222">
+                    {name}
+                  </text>
+                </g>
+              )
+              x0 += 40 + name.length * 7.5
+              return g
+            })
+          })}
         </g>
       </svg>
       {hover && (

@@ -1,0 +1,215 @@
+// Moral typicality runs: capture in the model worker, diagnostics in the analysis worker,
+// results kept per (model, set, hook) so models can be compared.
+import { createStore } from 'zustand/vanilla'
+import { useStore } from 'zustand'
+import { Comlink, modelWorker } from './modelWorker.ts'
+import { analysisWorker } from './analysisWorker.ts'
+import { jobsStore } from './jobs.ts'
+import { modelStore } from './modelStore.ts'
+import { stimuliStore, activeSet } from './stimuliStore.ts'
+import { MORAL_TYPICALITY_SET } from '../core/stimuli/builtin/index.ts'
+import { stimulusSetHash } from '../core/stimuli/hash.ts'
+import type { StimulusSet } from '../core/stimuli/types.ts'
+import type { TypicalityReport } from '../core/typicality/diagnostics.ts'
+import type { CategoryProjection, StimulusMap } from '../core/typicality/views.ts'
+import type { HookKind } from '../core/hooks/locate.ts'
+import type { Pooling } from '../core/hooks/capture.ts'
+
+export interface TypicalityResult {
+  key: string
+  modelKey: string
+  modelLabel: string
+  dtype: string
+  device: string
+  randomWeights: boolean
+  setId: string
+  setName: string
+  setHash: string
+  authoredTypicality: boolean
+  hookKind: HookKind
+  pooling: Pooling
+  createdAt: string
+  report: TypicalityReport
+}
+
+export interface TypicalityOptionsUI {
+  hookKind: HookKind
+  pooling: Pooling
+  seed: number
+  bootstrap: number
+  pcaDims: number | null
+}
+
+export interface TypicalityState {
+  options: TypicalityOptionsUI
+  results: TypicalityResult[]
+  currentKey?: string
+  running?: 'capturing' | 'analysing'
+  error?: string
+  usedFallbackSet?: boolean
+  layer: number
+  category: string
+  colorBy: 'foundation' | 'polarity'
+  projection?: CategoryProjection
+  map?: StimulusMap
+  brushed: number[]
+  setOptions(o: Partial<TypicalityOptionsUI>): void
+  run(): Promise<void>
+  cancel(): void
+  select(key: string): void
+  removeResult(key: string): void
+  setView(v: Partial<Pick<TypicalityState, 'layer' | 'category' | 'colorBy'>>): Promise<void>
+  setBrushed(ids: number[]): void
+}
+
+const STORAGE_KEY = 'moral-lens.typicality-results.v1'
+const JOB = 'typicality'
+
+function loadResults(): TypicalityResult[] {
+  try {
+    return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as TypicalityResult[]
+  } catch {
+    return []
+  }
+}
+
+function saveResults(results: TypicalityResult[]) {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(results.slice(-20)))
+  } catch {
+    // Quota: results stay in memory for this session.
+  }
+}
+
+/** The set the analysis runs on: the active set when it has polarity labels, else the built-in one. */
+export function typicalitySet(): { set: StimulusSet; fallback: boolean } {
+  const set = activeSet(stimuliStore.getState())
+  const labelled = set.items.filter((i) => i.polarity).length
+  if (labelled >= 10) return { set, fallback: false }
+  return { set: MORAL_TYPICALITY_SET, fallback: true }
+}
+
+export const typicalityStore = createStore<TypicalityState>()((set, get) => ({
+  options: { hookKind: 'resid_post', pooling: 'last', seed: 1, bootstrap: 500, pcaDims: 50 },
+  results: loadResults(),
+  layer: 0,
+  category: 'care.vice',
+  colorBy: 'polarity',
+  brushed: [],
+
+  setOptions: (o) => set({ options: { ...get().options, ...o } }),
+
+  async run() {
+    const info = modelStore.getState().info
+    if (!info) return set({ error: 'Load a model first (Model panel).' })
+    if (!info.hooks.supported) return set({ error: `This model's residual stream could not be located: ${info.hooks.reason}` })
+    const { set: stimuli, fallback } = typicalitySet()
+    const { options } = get()
+    const setHash = stimulusSetHash(stimuli)
+    const key = [info.sourceKey, info.dtype, setHash, options.hookKind, options.pooling, options.seed, options.pcaDims ?? 'full'].join('|')
+    set({ error: undefined, running: 'capturing', usedFallbackSet: fallback })
+    const cancel = () => get().cancel()
+    jobsStore.getState().upsert({ id: JOB, label: 'Capturing activations', fraction: 0, cancel })
+    try {
+      const texts = stimuli.items.map((i) => i.text)
+      const cap = await modelWorker().capture(
+        texts,
+        { hooks: [options.hookKind], pooling: options.pooling, batchSize: 8 },
+        `${JOB}-capture`,
+        Comlink.proxy((done: number, total: number) =>
+          jobsStore.getState().upsert({ id: JOB, label: 'Capturing activations', fraction: done / total, cancel }),
+        ),
+      )
+      set({ running: 'analysing' })
+      jobsStore.getState().upsert({ id: JOB, label: 'Computing diagnostics', fraction: 0, cancel })
+      const layers = cap.hooks.map((h) => ({
+        hook: h,
+        layer: Number(/blocks\.(\d+)\./.exec(h)![1]),
+        data: cap.activations[h].data,
+        rows: cap.activations[h].shape[0],
+        cols: cap.activations[h].shape[1],
+      }))
+      const report = await analysisWorker().typicality(
+        key,
+        Comlink.transfer(layers, layers.map((l) => l.data.buffer as ArrayBuffer)),
+        stimuli.items,
+        { seed: options.seed, bootstrap: options.bootstrap, pcaDims: options.pcaDims },
+        JOB,
+        Comlink.proxy((done: number, total: number) =>
+          jobsStore.getState().upsert({ id: JOB, label: 'Computing diagnostics', fraction: done / total, cancel }),
+        ),
+      )
+      const result: TypicalityResult = {
+        key,
+        modelKey: `${info.sourceKey}|${info.dtype}`,
+        modelLabel: info.sourceLabel,
+        dtype: info.dtype,
+        device: info.device,
+        randomWeights: info.randomWeights,
+        setId: stimuli.id,
+        setName: stimuli.name,
+        setHash,
+        authoredTypicality: stimuli.items.some((i) => i.typicalitySource === 'authored'),
+        hookKind: options.hookKind,
+        pooling: options.pooling,
+        createdAt: new Date().toISOString(),
+        report,
+      }
+      const results = [...get().results.filter((r) => r.key !== key), result]
+      saveResults(results)
+      const mid = report.layers[Math.floor(report.layers.length / 2)]?.layer ?? 0
+      set({ results, currentKey: key, layer: mid, brushed: [] })
+      await get().setView({ layer: mid })
+    } catch (e) {
+      const msg = (e as Error).message
+      set({ error: /abort|cancel/i.test(msg) ? undefined : msg })
+    } finally {
+      set({ running: undefined })
+      jobsStore.getState().remove(JOB)
+    }
+  },
+
+  cancel() {
+    void modelWorker().cancelJob(`${JOB}-capture`)
+    void analysisWorker().cancel(JOB)
+  },
+
+  select(key) {
+    set({ currentKey: key, projection: undefined, map: undefined, brushed: [] })
+    void get().setView({})
+  },
+
+  removeResult(key) {
+    const results = get().results.filter((r) => r.key !== key)
+    saveResults(results)
+    set({ results, currentKey: get().currentKey === key ? undefined : get().currentKey })
+  },
+
+  async setView(v) {
+    set({ ...v, ...(v.layer !== undefined ? { brushed: [] } : {}) })
+    const { currentKey, layer, category } = get()
+    if (!currentKey) return
+    const w = analysisWorker()
+    if (!(await w.hasLayers(currentKey))) {
+      set({ projection: undefined, map: undefined })
+      return
+    }
+    try {
+      const [projection, map] = await Promise.all([
+        w.projection(currentKey, layer, category).catch(() => undefined),
+        v.category !== undefined && v.layer === undefined && get().map?.layer === layer ? Promise.resolve(get().map) : w.map(currentKey, layer),
+      ])
+      set({ projection, map })
+    } catch (e) {
+      set({ error: (e as Error).message })
+    }
+  },
+
+  setBrushed: (ids) => set({ brushed: ids }),
+}))
+
+export const useTypicality = <T,>(selector: (s: TypicalityState) => T) => useStore(typicalityStore, selector)
+
+export function currentResult(s: TypicalityState): TypicalityResult | undefined {
+  return s.results.find((r) => r.key === s.currentKey)
+}
