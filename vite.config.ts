@@ -1,5 +1,8 @@
 import { defineConfig } from 'vite'
 import react from '@vitejs/plugin-react'
+import { readFileSync } from 'node:fs'
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 
 // Cross-origin isolation lets onnxruntime-web use SharedArrayBuffer threads. Static hosts
 // without these headers still work (single-threaded WASM; the status bar says why).
@@ -12,6 +15,7 @@ export default defineConfig({
   // Relative base: the built site works from any sub-path of any static host.
   base: './',
   plugins: [react()],
+  define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolation },

@@ -5,9 +5,11 @@ import './ui/styles.css'
 import { modelStore } from './state/modelStore.ts'
 import { jobsStore } from './state/jobs.ts'
 import { modelWorker } from './state/modelWorker.ts'
+import { stimuliStore } from './state/stimuliStore.ts'
+import { typicalityStore } from './state/typicalityStore.ts'
 
 // A console handle for researchers (and end-to-end tests): the same stores the UI renders.
-Object.assign(globalThis, { moralLens: { model: modelStore, jobs: jobsStore, worker: modelWorker } })
+Object.assign(globalThis, { moralLens: { model: modelStore, jobs: jobsStore, worker: modelWorker, stimuli: stimuliStore, typicality: typicalityStore } })
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -15,3 +17,4 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 )
 void modelStore.getState().init()
+void stimuliStore.getState().restore()

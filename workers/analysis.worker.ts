@@ -3,6 +3,14 @@ import * as Comlink from 'comlink'
 import { computeTypicalityDiagnostics, type TypicalityOptions, type TypicalityReport } from '../src/core/typicality/diagnostics.ts'
 import { categoryProjection, stimulusMap, type CategoryProjection, type StimulusMap } from '../src/core/typicality/views.ts'
 import type { StimulusItem } from '../src/core/stimuli/types.ts'
+import { ActivationStore } from '../src/core/store/store.ts'
+import { IndexedDbBackend } from '../src/core/store/indexeddb.ts'
+
+let store: Promise<ActivationStore> | undefined
+function activationStore(): Promise<ActivationStore> {
+  store ??= IndexedDbBackend.open().then((b) => new ActivationStore(b, { appVersion: __APP_VERSION__ }))
+  return store
+}
 
 export interface LayerData {
   hook: string
@@ -37,6 +45,27 @@ const api = {
     } finally {
       jobs.delete(jobId)
     }
+  },
+
+  /** The same analysis on activations read from the store (the model worker wrote them). */
+  async typicalityFromStore(
+    key: string,
+    captureId: string,
+    hooks: string[],
+    items: StimulusItem[],
+    options: Omit<TypicalityOptions, 'signal' | 'onProgress'>,
+    jobId: string,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<TypicalityReport> {
+    const loaded = await (await activationStore()).loadHooks(captureId, hooks)
+    const layers = hooks.map((h) => ({
+      hook: h,
+      layer: Number(/^blocks\.(\d+)\./.exec(h)![1]),
+      data: loaded[h].data,
+      rows: loaded[h].shape[0],
+      cols: loaded[h].shape[1],
+    }))
+    return api.typicality(key, layers, items, options, jobId, onProgress)
   },
 
   hasLayers(key: string): boolean {

@@ -6,6 +6,11 @@ import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url'
 import { ModelService } from '../src/core/model/service.ts'
 import { CacheApiFileCache } from '../src/core/model/download.ts'
 import { wasmThreadCount, type Environment, type GpuAdapterSummary } from '../src/core/model/device.ts'
+import { ActivationStore } from '../src/core/store/store.ts'
+import { IndexedDbBackend } from '../src/core/store/indexeddb.ts'
+import { ensureCapture, planCapture, type CapturePlanOptions } from '../src/core/store/ensure.ts'
+import { exportCaptureBundle, importCaptureSafetensors } from '../src/core/store/exchange.ts'
+import type { StimulusSet } from '../src/core/stimuli/types.ts'
 
 // Served by the lab itself: no CDN request at run time.
 ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href, mjs: new URL(mjsUrl, self.location.href).href }
@@ -54,7 +59,45 @@ const service = new ModelService({
   currentGpuDevice: () => (ort.env.webgpu as { device?: unknown }).device,
 })
 
-export type ModelWorkerApi = {
+let store: Promise<ActivationStore> | undefined
+function activationStore(): Promise<ActivationStore> {
+  store ??= IndexedDbBackend.open().then((b) => new ActivationStore(b, { appVersion: __APP_VERSION__ }))
+  return store
+}
+
+const storeApi = {
+  async planCapture(set: StimulusSet, opts: CapturePlanOptions) {
+    return planCapture(service.requireModel(), await activationStore(), set, opts)
+  },
+  async ensureCapture(set: StimulusSet, opts: CapturePlanOptions & { batchSize?: number }, jobId?: string, onProgress?: (done: number, total: number) => void) {
+    const s = await activationStore()
+    return service.runJob(jobId, (signal) =>
+      ensureCapture(service.requireModel(), s, set, { ...opts, signal, onProgress, appVersion: __APP_VERSION__ }),
+    )
+  },
+  async listCaptures() {
+    return (await activationStore()).listCaptures()
+  },
+  async deleteCapture(id: string) {
+    await (await activationStore()).deleteCapture(id)
+  },
+  async deleteAllCaptures() {
+    await (await activationStore()).deleteAll()
+  },
+  async exportCapture(id: string, set: StimulusSet | undefined) {
+    const s = await activationStore()
+    const files = exportCaptureBundle(await s.loadCapture(id), set)
+    return Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer))
+  },
+  async importCapture(bytes: Uint8Array, setJsonl: string | undefined, fileName: string) {
+    const s = await activationStore()
+    const imported = importCaptureSafetensors(bytes, setJsonl, { fileName })
+    const summary = await s.saveCaptureData(imported)
+    return { summary, set: imported.set }
+  },
+}
+
+export type ModelWorkerApi = typeof storeApi & {
   environment: ModelService['environment']
   setHubHost: ModelService['setHubHost']
   setBuiltinBaseUrl: ModelService['setBuiltinBaseUrl']
@@ -80,6 +123,7 @@ export type ModelWorkerApi = {
 }
 
 const api: ModelWorkerApi = {
+  ...storeApi,
   environment: () => service.environment(),
   setHubHost: (h) => service.setHubHost(h),
   setBuiltinBaseUrl: (u) => service.setBuiltinBaseUrl(u),

@@ -12,6 +12,16 @@ import type { StimulusFilter, StimulusSortKey } from '../core/stimuli/query.ts'
 import type { ColumnMapping, FormatId, ImportOptions, ImportResult } from '../core/importers/types.ts'
 import type { FileInspection } from '../core/importers/open.ts'
 import type { ImportSource } from '../../workers/import.worker.ts'
+import { SetLibrary } from '../core/stimuli/library.ts'
+import { IndexedDbBackend } from '../core/store/indexeddb.ts'
+
+let library: Promise<SetLibrary | undefined> | undefined
+function setLibrary(): Promise<SetLibrary | undefined> {
+  library ??= IndexedDbBackend.open({ name: 'moral-lens-sets' })
+    .then((b) => new SetLibrary(b))
+    .catch(() => undefined)
+  return library
+}
 
 export interface PendingImport {
   source: ImportSource
@@ -42,12 +52,33 @@ export interface StimuliState {
   discard(): void
   cancelImport(): void
   removeSet(id: string): void
+  /** Adds (and keeps) a set, e.g. one that came with imported activations. */
+  addSet(set: StimulusSet): void
+  /** Reads the sets imported in earlier visits. */
+  restore(): Promise<void>
   setFilter(f: StimulusFilter): void
   setSort(key: StimulusSortKey): void
   setPage(p: number): void
 }
 
 const IMPORT_JOB = 'import'
+const ACTIVE_KEY = 'moral-lens.active-set'
+
+function rememberActive(id: string) {
+  try {
+    localStorage.setItem(ACTIVE_KEY, id)
+  } catch {
+    // Private mode: the choice lasts for this visit.
+  }
+}
+
+function savedActive(): string | undefined {
+  try {
+    return localStorage.getItem(ACTIVE_KEY) ?? undefined
+  } catch {
+    return undefined
+  }
+}
 const MAPPING_PREFIX = 'moral-lens.mapping.'
 
 export function rememberedMapping(key: string): ColumnMapping | undefined {
@@ -67,12 +98,15 @@ function uniqueId(sets: StimulusSet[], id: string): string {
 export const stimuliStore = createStore<StimuliState>()((set, get) => ({
   sets: [...BUILTIN_SETS],
   hashes: Object.fromEntries(BUILTIN_SETS.map((s) => [s.id, stimulusSetHash(s)])),
-  activeId: BUILTIN_SETS[0].id,
+  activeId: BUILTIN_SETS.find((b) => b.id === savedActive())?.id ?? BUILTIN_SETS[0].id,
   filter: {},
   sort: { key: 'index', dir: 'asc' },
   page: 0,
 
-  setActive: (id) => set({ activeId: id, filter: {}, page: 0, sort: { key: 'index', dir: 'asc' } }),
+  setActive: (id) => {
+    rememberActive(id)
+    set({ activeId: id, filter: {}, page: 0, sort: { key: 'index', dir: 'asc' } })
+  },
 
   async begin(source) {
     const name = 'file' in source ? source.file.name : (source.name ?? source.url)
@@ -134,13 +168,30 @@ export const stimuliStore = createStore<StimuliState>()((set, get) => ({
     const mapping = p.options.generic?.mapping
     if (p.inspection?.mappingKey && mapping && (p.format === 'generic' || p.result.format === 'generic'))
       localStorage.setItem(MAPPING_PREFIX + p.inspection.mappingKey, JSON.stringify(mapping))
+    set({ pending: undefined })
+    get().addSet(imported)
+  },
+
+  addSet(s0) {
+    const sets = get().sets
+    const added = { ...s0, id: uniqueId(sets, s0.id) }
+    set({ sets: [...sets, added], hashes: { ...get().hashes, [added.id]: stimulusSetHash(added) }, activeId: added.id, filter: {}, page: 0 })
+    rememberActive(added.id)
+    void setLibrary().then((lib) => lib?.save(added))
+  },
+
+  async restore() {
+    const lib = await setLibrary()
+    if (!lib) return
+    const stored = await lib.list()
+    const have = new Set(get().sets.map((x) => x.id))
+    const fresh = stored.filter((x) => !have.has(x.id))
+    if (!fresh.length) return
+    const wanted = savedActive()
     set({
-      sets: [...sets, imported],
-      hashes: { ...get().hashes, [imported.id]: stimulusSetHash(imported) },
-      activeId: imported.id,
-      pending: undefined,
-      filter: {},
-      page: 0,
+      sets: [...get().sets, ...fresh],
+      hashes: { ...get().hashes, ...Object.fromEntries(fresh.map((x) => [x.id, stimulusSetHash(x)])) },
+      ...(wanted && fresh.some((x) => x.id === wanted) ? { activeId: wanted } : {}),
     })
   },
 
@@ -154,6 +205,7 @@ export const stimuliStore = createStore<StimuliState>()((set, get) => ({
     if (BUILTIN_SETS.some((s) => s.id === id)) return
     const sets = get().sets.filter((s) => s.id !== id)
     set({ sets, activeId: get().activeId === id ? sets[0].id : get().activeId })
+    void setLibrary().then((lib) => lib?.delete(id))
   },
 
   setFilter: (f) => set({ filter: f, page: 0 }),

@@ -47,6 +47,8 @@ export interface TypicalityState {
   running?: 'capturing' | 'analysing'
   error?: string
   usedFallbackSet?: boolean
+  /** The last run read stored activations instead of capturing. */
+  reusedCapture?: boolean
   layer: number
   category: string
   colorBy: 'foundation' | 'polarity'
@@ -111,27 +113,21 @@ export const typicalityStore = createStore<TypicalityState>()((set, get) => ({
     const cancel = () => get().cancel()
     jobsStore.getState().upsert({ id: JOB, label: 'Capturing activations', fraction: 0, cancel })
     try {
-      const texts = stimuli.items.map((i) => i.text)
-      const cap = await modelWorker().capture(
-        texts,
+      const { summary, reused } = await modelWorker().ensureCapture(
+        stimuli,
         { hooks: [options.hookKind], pooling: options.pooling, batchSize: 8 },
         `${JOB}-capture`,
         Comlink.proxy((done: number, total: number) =>
           jobsStore.getState().upsert({ id: JOB, label: 'Capturing activations', fraction: done / total, cancel }),
         ),
       )
-      set({ running: 'analysing' })
+      set({ running: 'analysing', reusedCapture: reused })
       jobsStore.getState().upsert({ id: JOB, label: 'Computing diagnostics', fraction: 0, cancel })
-      const layers = cap.hooks.map((h) => ({
-        hook: h,
-        layer: Number(/blocks\.(\d+)\./.exec(h)![1]),
-        data: cap.activations[h].data,
-        rows: cap.activations[h].shape[0],
-        cols: cap.activations[h].shape[1],
-      }))
-      const report = await analysisWorker().typicality(
+      const hooks = summary.hooks.map((h) => h.hook).filter((h) => h.endsWith(`hook_${options.hookKind}`))
+      const report = await analysisWorker().typicalityFromStore(
         key,
-        Comlink.transfer(layers, layers.map((l) => l.data.buffer as ArrayBuffer)),
+        summary.id,
+        hooks,
         stimuli.items,
         { seed: options.seed, bootstrap: options.bootstrap, pcaDims: options.pcaDims },
         JOB,

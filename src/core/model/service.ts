@@ -199,6 +199,10 @@ export class ModelService {
   private jobs = new Map<string, AbortController>()
 
   /** Runs `work` as a cancellable job; `cancelJob(id)` aborts it. */
+  runJob<T>(id: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.job(id, work)
+  }
+
   private async job<T>(id: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController()
     if (id) {
