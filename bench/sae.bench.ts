@@ -1,8 +1,9 @@
 // SAE training throughput at width 896, 8× expansion, k = 32, batch 1024 on the CPU path, measured
 // side by side with the dense product of the same shape (1024×896 · 896×7168).
 //
-//   npx tsx bench/sae.bench.ts [--steps 5] [--threads 1,2] [--aux]
+//   npx tsx bench/sae.bench.ts [--steps 5] [--threads 1,2] [--aux] [--no-js]
 //
+// (or as a section of `npm run bench`). --no-js skips the slow pure-JavaScript reference path.
 // Each onnxruntime thread count runs in its own child process (ort.env.wasm.numThreads is fixed
 // once the runtime has started). --aux adds a run in which half the latents are dead, so AuxK
 // uses its full k_aux = d_in / 2 = 448 latents per token.
@@ -18,6 +19,7 @@ import type { SaeKernels } from '../src/core/sae/kernels.ts'
 import { createSae } from '../src/core/sae/model.ts'
 import { createOrtMatmul } from '../src/core/sae/ortMatmul.ts'
 import { allocTrainingState, forwardBackward, optimizerStep, writeParams } from '../src/core/sae/step.ts'
+import { isMain } from './lib/main.ts'
 
 const B = 1024
 const D_IN = 896
@@ -108,7 +110,7 @@ async function trainSteps(kernels: SaeKernels, steps: number, deadLatents: numbe
   return { msPerStep: m, tokensPerSecond: (B * 1000) / m, breakdown, stateBytes }
 }
 
-async function child(threads: number, steps: number, aux: boolean) {
+async function child(threads: number, steps: number, aux: boolean, js: boolean) {
   ort.env.wasm.numThreads = threads
   const rng = new Rng(2)
   const x = Float32Array.from({ length: B * D_IN }, () => rng.normal())
@@ -134,7 +136,7 @@ async function child(threads: number, steps: number, aux: boolean) {
   result.ortMatMulMs = await time(5, async () => (await session.run(feeds))[session.outputNames[0]].dispose())
   await session.release()
 
-  if (threads === 1) {
+  if (threads === 1 && js) {
     // (i) the built-in JS product (single-threaded, independent of the ORT thread count)
     result.jsMatmulMs = await time(2, () => matmulNT(x, wT, bias, out, B, D_IN, D_SAE))
     result.trainJs = await trainSteps(createCpuKernels(), Math.max(1, steps - 2), 0)
@@ -147,34 +149,60 @@ function fmt(n: number, digits = 0) {
   return n.toFixed(digits).padStart(8)
 }
 
-async function main() {
-  const steps = Number(arg('steps', '5'))
-  const aux = has('aux')
-  if (has('child')) return child(Number(arg('threads', '1')), steps, aux)
+export interface SaeBenchOptions {
+  steps?: number
+  threads?: number[]
+  aux?: boolean
+  /** Also time the pure-JavaScript path (slow; default true). */
+  js?: boolean
+  log?: (line: string) => void
+}
 
-  const threadCounts = arg('threads', os.cpus().length > 1 ? '1,2' : '1').split(',').map(Number)
+/** One child result per thread count (timings in ms, see `child`). */
+export interface SaeBenchThreadResult {
+  threads: number
+  ortMatMulMs: number
+  ortGemmMs: number
+  jsMatmulMs?: number
+  trainOrt: TrainTiming
+  trainOrtAux?: TrainTiming
+  trainJs?: TrainTiming
+  rssMiB: number
+}
+
+export const SAE_SHAPE = { batch: B, dIn: D_IN, dSae: D_SAE, k: K }
+
+export async function benchSae(opts: SaeBenchOptions = {}): Promise<SaeBenchThreadResult[]> {
+  const steps = opts.steps ?? 5
+  const aux = opts.aux ?? false
+  const js = opts.js ?? true
+  const log = opts.log ?? console.log
+  const threadCounts = opts.threads ?? (os.cpus().length > 1 ? [1, 2] : [1])
   const file = fileURLToPath(import.meta.url)
-  console.log(`SAE training benchmark: d_in ${D_IN}, d_sae ${D_SAE} (8×), k ${K}, batch ${B}, ${steps} timed steps`)
-  console.log(`${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, onnxruntime-web ${ort.env.versions.web ?? ''}`)
-  console.log(`weights ${weightsMiB.toFixed(0)} MiB, Adam state ${(2 * weightsMiB).toFixed(0)} MiB, batch ${(B * D_IN * 4 / 2 ** 20).toFixed(1)} MiB\n`)
+  log(`SAE training benchmark: d_in ${D_IN}, d_sae ${D_SAE} (8×), k ${K}, batch ${B}, ${steps} timed steps`)
+  log(`${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, onnxruntime-web ${ort.env.versions.web ?? ''}`)
+  log(`weights ${weightsMiB.toFixed(0)} MiB, Adam state ${(2 * weightsMiB).toFixed(0)} MiB, batch ${(B * D_IN * 4 / 2 ** 20).toFixed(1)} MiB\n`)
 
+  const results: SaeBenchThreadResult[] = []
   for (const threads of threadCounts) {
-    const outText = execFileSync(process.execPath, [...process.execArgv, file, '--child', '--threads', String(threads), '--steps', String(steps), ...(aux ? ['--aux'] : [])], {
+    const childArgs = ['--child', '--threads', String(threads), '--steps', String(steps), ...(aux ? ['--aux'] : []), ...(js ? [] : ['--no-js'])]
+    const outText = execFileSync(process.execPath, [...process.execArgv, file, ...childArgs], {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     })
     const line = outText.split('\n').find((l) => l.startsWith('RESULT '))
     if (!line) throw new Error(`benchmark child (threads=${threads}) printed no result:\n${outText}`)
-    const r = JSON.parse(line.slice(7))
+    const r = JSON.parse(line.slice(7)) as SaeBenchThreadResult
+    results.push(r)
     const tok = (ms: number) => (B * 1000) / ms
-    console.log(`— onnxruntime-web wasm, ${threads} thread(s) —`)
+    log(`— onnxruntime-web wasm, ${threads} thread(s) —`)
     const best = Math.min(r.ortMatMulMs, r.ortGemmMs, r.jsMatmulMs ?? Infinity)
     const rows: [string, number][] = [
       ['dense MatMul (ORT wasm)', r.ortMatMulMs],
       ['dense Gemm NT (ORT, with copies)', r.ortGemmMs],
     ]
     if (r.jsMatmulMs) rows.push(['dense matmulNT (own JS)', r.jsMatmulMs])
-    for (const [name, ms] of rows) console.log(`  ${name.padEnd(40)} ${fmt(ms)} ms ${fmt(tok(ms))} tokens/s`)
+    for (const [name, ms] of rows) log(`  ${name.padEnd(40)} ${fmt(ms)} ms ${fmt(tok(ms))} tokens/s`)
     const trains: [string, TrainTiming | undefined][] = [
       ['train step, sparse CPU + ORT encoder', r.trainOrt],
       ['train step, sparse CPU + ORT, AuxK 448', r.trainOrtAux],
@@ -182,18 +210,22 @@ async function main() {
     ]
     for (const [name, t] of trains) {
       if (!t) continue
-      console.log(
+      log(
         `  ${name.padEnd(40)} ${fmt(t.msPerStep)} ms ${fmt(t.tokensPerSecond)} tokens/s  = ${fmt((100 * best) / t.msPerStep, 1)} % of the fastest dense product`,
       )
-      console.log(`      ${t.breakdown.filter(([, v]) => v >= 1).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} (ms/step)`)
+      log(`      ${t.breakdown.filter(([, v]) => v >= 1).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} (ms/step)`)
     }
     if (r.trainJs)
-      console.log(`  JS-only path vs own JS matmul: ${fmt((100 * r.jsMatmulMs) / r.trainJs.msPerStep, 1)} %`)
+      log(`  JS-only path vs own JS matmul: ${fmt((100 * r.jsMatmulMs!) / r.trainJs.msPerStep, 1)} %`)
     const budget = 2 * (weightsMiB * 3 + (B * D_IN * 4) / 2 ** 20)
-    console.log(
+    log(
       `  trainer buffers ${(r.trainOrt.stateBytes / 2 ** 20).toFixed(0)} MiB (budget 2 × (weights + Adam + batch) = ${budget.toFixed(0)} MiB), process RSS ${r.rssMiB.toFixed(0)} MiB\n`,
     )
   }
+  return results
 }
 
-await main()
+if (isMain(import.meta.url)) {
+  if (has('child')) await child(Number(arg('threads', '1')), Number(arg('steps', '5')), has('aux'), !has('no-js'))
+  else await benchSae({ steps: Number(arg('steps', '5')), threads: arg('threads', os.cpus().length > 1 ? '1,2' : '1').split(',').map(Number), aux: has('aux'), js: !has('no-js') })
+}

@@ -195,6 +195,8 @@ export async function loadCausalLM(source: ModelSource, opts: LoadOptions): Prom
           lensBytes = undefined
         }
         const inst = instrumentGraph(graph, map, { dModel: cfg.dModel })
+        const location = inlineWeightsLocation(externalData.map((e) => e.path))
+        if (pointInitializersIntoFile(inst.model, onnxBytes, location)) externalData.push({ path: location, data: onnxBytes })
         runBytes = encodeModel(inst.model)
         hooks = { map, sites: inst.sites, siteOfHook: inst.siteOfHook, interventions: true, lensBytes }
         hooksSummary = {
@@ -249,6 +251,47 @@ export function graphUsesFloat16(model: ModelProto): boolean {
   if (g.input.some(f16) || g.output.some(f16)) return true
   if (g.initializer.some((t) => t.dataType === DataType.FLOAT16)) return true
   return g.node.some((n) => n.opType === 'Cast' && n.attribute.some((a) => a.name === 'to' && Number(a.i) === DataType.FLOAT16))
+}
+
+/** Name under which the downloaded .onnx file itself is handed to onnxruntime as external data. */
+export const INLINE_WEIGHTS_LOCATION = 'moral_lens.inline_weights'
+
+function inlineWeightsLocation(taken: string[]): string {
+  let name = INLINE_WEIGHTS_LOCATION
+  for (let i = 1; taken.includes(name); i++) name = `${INLINE_WEIGHTS_LOCATION}_${i}`
+  return name
+}
+
+/**
+ * Re-points every inline initializer of at least `minBytes` at its own bytes inside `file` (the
+ * downloaded .onnx), as external data under `location`. The session is then created from a small
+ * graph and onnxruntime copies each weight once, straight from `file` into its heap, instead of
+ * the weights being copied by re-encoding, again into the heap as a model buffer, and again when
+ * onnxruntime parses that buffer. Payloads are untouched, so results are bit-identical.
+ * Returns the number of bytes re-pointed.
+ */
+export function pointInitializersIntoFile(model: ModelProto, file: Uint8Array, location: string, minBytes = 1024): number {
+  let moved = 0
+  model.graph.initializer = model.graph.initializer.map((t) => {
+    const raw = t.rawData
+    if (!raw || raw.length < minBytes || raw.buffer !== file.buffer) return t
+    const offset = raw.byteOffset - file.byteOffset
+    if (offset < 0 || offset + raw.length > file.length) return t
+    moved += raw.length
+    return {
+      ...t,
+      rawData: undefined,
+      encoded: undefined,
+      dirty: true,
+      dataLocation: 1,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(raw.length) },
+      ],
+    }
+  })
+  return moved
 }
 
 export async function createSession(
