@@ -8,9 +8,11 @@ import { CliError, EXIT_USAGE, processIo, UsageError, type CliIo } from './io.ts
 import { appVersion } from './version.ts'
 import { inspectCommand } from './commands/inspect.ts'
 import { captureCommand } from './commands/capture.ts'
+import { stimuliCommand } from './commands/stimuli.ts'
+import { typicalityCommand } from './commands/typicality.ts'
 
 /** Every command, in help order. Later issues add `stimuli` and `typicality` here. */
-export const COMMANDS: Command[] = [inspectCommand, captureCommand]
+export const COMMANDS: Command[] = [inspectCommand, captureCommand, stimuliCommand, typicalityCommand]
 
 export function toolHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length)) + 2
