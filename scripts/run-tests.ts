@@ -37,6 +37,14 @@ function readJson(path: string): any {
 rmSync('test-results', { recursive: true, force: true })
 mkdirSync('test-results', { recursive: true })
 
+// Chromium first: the e2e tests drive it, and the unit tests of the WebGPU kernels use its
+// SwiftShader Vulkan driver through Dawn.
+const haveChromium = ensureChromium()
+if (!haveChromium) {
+  results.failed++
+  failures.push('Chromium is not installed')
+}
+
 // Built-in models and the static build the e2e tests serve.
 if (run('npx', ['tsx', 'scripts/generate-models.ts']) !== 0) {
   results.failed++
@@ -63,10 +71,7 @@ if (unit) {
 if (run('npx', ['vite', 'build']) !== 0) {
   results.failed++
   failures.push('vite build')
-} else if (!ensureChromium()) {
-  results.failed++
-  failures.push('Chromium is not installed')
-} else {
+} else if (haveChromium) {
   run('npx', ['playwright', 'test'], { CI: '1' })
   const e2e = readJson('test-results/e2e-report.json')
   if (e2e?.stats) {
