@@ -4,6 +4,7 @@ import type { CausalLM, KvCache, OrtTensor } from '../model/causal-lm.ts'
 import { tensorToFloat32 } from '../model/causal-lm.ts'
 import { Rng } from '../random.ts'
 import type { Intervention } from './interventions.ts'
+import { forwardWithEdits, type ResidualEdit } from './edit.ts'
 
 export interface GenerateOptions {
   maxNewTokens?: number
@@ -15,6 +16,8 @@ export interface GenerateOptions {
   stopTokenIds?: number[]
   stopStrings?: string[]
   interventions?: Intervention[]
+  /** Residual edits recomputed at every step (two passes per token). */
+  edits?: ResidualEdit[]
   addSpecialTokens?: boolean
   signal?: AbortSignal
 }
@@ -92,7 +95,7 @@ export async function* generate(model: CausalLM, prompt: string, opts: GenerateO
     for (let step = 0; step < maxNew; step++) {
       if (opts.signal?.aborted) throw new DOMException('Generation was cancelled', 'AbortError')
       const batch = { ids: [chunk], lengths: [chunk.length], maxLen: chunk.length }
-      const out: Record<string, OrtTensor> = await model.forward(batch, { fetch, past, interventions: opts.interventions })
+      const out: Record<string, OrtTensor> = await forwardWithEdits(model, batch, { fetch, past, interventions: opts.interventions, edits: opts.edits ?? [] })
       const logits = tensorToFloat32(out.logits)
       const V = (out.logits.dims as number[])[2]
       const T = (out.logits.dims as number[])[1]

@@ -21,6 +21,8 @@ export interface SiteIO {
   directions?: string
   steer?: string
   mask?: string
+  /** Per-position additive edit [batch, seq, d] (or a broadcast [1, 1, d] of zeros when off). */
+  delta?: string
   /**
    * Fused exports only: a bool input that switches the norm fused into the producing node to a
    * re-normalisation of the edited value (off: the node's own output, bit for bit).
@@ -57,6 +59,7 @@ export function siteInputNames(site: number) {
     directions: `${LAB_PREFIX}.site${site}.directions`,
     steer: `${LAB_PREFIX}.site${site}.steer`,
     mask: `${LAB_PREFIX}.site${site}.mask`,
+    delta: `${LAB_PREFIX}.site${site}.delta`,
     active: `${LAB_PREFIX}.site${site}.active`,
   }
 }
@@ -105,7 +108,10 @@ export function instrumentGraph(model: ModelProto, map: ResidualStreamMap, opts:
         const proj = b.op('MatMul', [coeff, names.directions], {}, { name: `${scope}/MatMul` })
         const ablated = b.op('Sub', [h, b.op('Mul', [names.mask, proj], {}, { name: `${scope}/Mul` })], {}, { name: `${scope}/Sub` })
         h = b.op('Add', [ablated, b.op('Mul', [names.mask, names.steer], {}, { name: `${scope}/Mul` })], {}, { name: `${scope}/Add` })
-        Object.assign(io, { directions: names.directions, steer: names.steer, mask: names.mask })
+        // Any per-position edit computed outside the graph (an SAE splice, a re-alignment) enters here.
+        b.input(names.delta, DataType.FLOAT, [`${LAB_PREFIX}_delta_batch_${i}`, `${LAB_PREFIX}_delta_seq_${i}`, opts.dModel])
+        h = b.op('Add', [h, names.delta], {}, { name: `${scope}/AddDelta` })
+        Object.assign(io, { directions: names.directions, steer: names.steer, mask: names.mask, delta: names.delta })
       }
       if (splice) h = splice.build(b, h)
       const out = b.op('CastLike', [h, value], {}, { name: `${scope}/CastOut` })

@@ -72,6 +72,8 @@ export interface RunOptions {
   fetch: string[]
   interventions?: Intervention[]
   past?: KvCache
+  /** Per-position additive edits, hook → [batch, maxLen, d] row-major (padding rows ignored). */
+  deltas?: Map<string, Float32Array>
 }
 
 /** Numbers the lab needs from config.json, whatever the family calls them. */
@@ -224,7 +226,10 @@ export class CausalLM {
    * Feeds for one right-padded batch: every declared input gets a tensor in its declared
    * dtype. Without a cache, past key/value inputs of any naming get empty (length-0) pasts.
    */
-  buildFeeds(batch: EncodedBatch, opts: { past?: KvCache; interventions?: Intervention[] } = {}): Record<string, OrtTensor> {
+  buildFeeds(
+    batch: EncodedBatch,
+    opts: { past?: KvCache; interventions?: Intervention[]; deltas?: Map<string, Float32Array> } = {},
+  ): Record<string, OrtTensor> {
     const { ort } = this
     const B = batch.ids.length
     const T = batch.maxLen
@@ -232,7 +237,7 @@ export class CausalLM {
     const pad = this.padTokenId
     const feeds: Record<string, OrtTensor> = {}
     const labInputs = new Set<string>()
-    if (this.hooks?.interventions) for (const s of this.hooks.sites) [s.directions, s.steer, s.mask, s.active].forEach((n) => n && labInputs.add(n))
+    if (this.hooks?.interventions) for (const s of this.hooks.sites) [s.directions, s.steer, s.mask, s.delta, s.active].forEach((n) => n && labInputs.add(n))
     for (const input of this.graphInputs) {
       const name = input.name
       if (labInputs.has(name)) continue
@@ -272,13 +277,14 @@ export class CausalLM {
         throw new Error(`The model's graph has an input "${name}" that the lab does not know how to feed`)
       }
     }
-    if (this.hooks?.interventions) Object.assign(feeds, this.interventionFeeds(batch, opts.interventions ?? []))
+    if (this.hooks?.interventions) Object.assign(feeds, this.interventionFeeds(batch, opts.interventions ?? [], opts.deltas))
+    else if (opts.interventions?.length || opts.deltas?.size) throw new Error('this model was loaded without interventions')
     return feeds
   }
 
-  private zeroSite?: { d: number; directions: OrtTensor; steer: OrtTensor; off: OrtTensor; on: OrtTensor }
+  private zeroSite?: { d: number; directions: OrtTensor; steer: OrtTensor; delta: OrtTensor; off: OrtTensor; on: OrtTensor }
 
-  private interventionFeeds(batch: EncodedBatch, interventions: Intervention[]): Record<string, OrtTensor> {
+  private interventionFeeds(batch: EncodedBatch, interventions: Intervention[], deltas?: Map<string, Float32Array>): Record<string, OrtTensor> {
     const { ort } = this
     const hooks = this.hooks!
     const d = this.dModel
@@ -290,18 +296,29 @@ export class CausalLM {
         d,
         directions: new ort.Tensor('float32', new Float32Array(d), [1, d]),
         steer: new ort.Tensor('float32', new Float32Array(d), [d]),
+        delta: new ort.Tensor('float32', new Float32Array(d), [1, 1, d]),
         off: new ort.Tensor('bool', Uint8Array.of(0), []),
         on: new ort.Tensor('bool', Uint8Array.of(1), []),
       }
     const zeroMask = new ort.Tensor('float32', new Float32Array(B * T), [B, T, 1])
+    const deltaBySite = new Map<number, Float32Array>()
+    for (const [hook, data] of deltas ?? []) {
+      const site = hooks.siteOfHook.get(hook)
+      if (site === undefined) throw new Error(`unknown hook "${hook}"`)
+      if (data.length !== B * T * d) throw new Error(`the edit at ${hook} has ${data.length} values; expected ${B}×${T}×${d}`)
+      if (deltaBySite.has(site)) throw new Error(`two edits at ${hook} (the same residual value)`)
+      deltaBySite.set(site, data)
+    }
     const feeds: Record<string, OrtTensor> = {}
     for (const site of hooks.sites) {
+      const delta = deltaBySite.get(site.site)
+      feeds[site.delta!] = delta ? new ort.Tensor('float32', delta, [B, T, d]) : this.zeroSite.delta
       const v = resolved.get(site.site)
       if (!v) {
         feeds[site.directions!] = this.zeroSite.directions
         feeds[site.steer!] = this.zeroSite.steer
         feeds[site.mask!] = zeroMask
-        if (site.active) feeds[site.active] = this.zeroSite.off
+        if (site.active) feeds[site.active] = delta ? this.zeroSite.on : this.zeroSite.off
         continue
       }
       if (site.active) feeds[site.active] = this.zeroSite.on
@@ -320,6 +337,13 @@ export class CausalLM {
   /** One forward pass; returns the fetched outputs (callers dispose them). */
   async forward(batch: EncodedBatch, opts: RunOptions): Promise<Record<string, OrtTensor>> {
     return this.run(this.buildFeeds(batch, opts), opts.fetch)
+  }
+
+  /** Site index of a hook (hooks sharing a residual value share a site). */
+  siteOf(hook: string): number {
+    const s = this.requireHooks().siteOfHook.get(hook)
+    if (s === undefined) throw new Error(`unknown hook "${hook}"`)
+    return s
   }
 
   /** The present.* outputs of a run, as a cache for the next one. */
