@@ -29,6 +29,8 @@ export interface IcmOptions {
   scheduler?: IcmScheduler
   /** Approximation: at most this many demonstrations per scored item, chosen at random per target. */
   maxDemonstrations?: number
+  /** With `maxDemonstrations`: one random choice per target (default) or one shared by all targets. */
+  demoSelection?: 'per-target' | 'shared'
   /** Approximation: per proposal, the energy's mean over this many labelled items (plus all changed ones). */
   energySubsample?: number
   /** Warn when one label's share of the labelled items exceeds this (default 0.9)… */
@@ -148,12 +150,18 @@ export interface IcmResult {
 }
 
 /** Plain-language list of the ways a run departs from the official code, for the panel. */
-export function icmApproximations(o: Pick<IcmOptions, 'maxDemonstrations' | 'energySubsample' | 'iterations'>): string[] {
+export function icmApproximations(
+  o: Pick<IcmOptions, 'maxDemonstrations' | 'energySubsample' | 'iterations' | 'demoSelection'>,
+): string[] {
   const out: string[] = []
   if (o.maxDemonstrations !== undefined) {
     out.push(
-      `At most ${o.maxDemonstrations} demonstrations per scored item, chosen at random (fixed per item); ` +
-        'the code puts every other labelled item in context.',
+      o.demoSelection === 'shared'
+        ? `At most ${o.maxDemonstrations} demonstrations per scored item: the first ${o.maxDemonstrations} labelled items ` +
+            'of one random ranking shared by all items (an item in that set sees the others); the code puts every other ' +
+            'labelled item in context.'
+        : `At most ${o.maxDemonstrations} demonstrations per scored item, chosen at random (fixed per item); ` +
+            'the code puts every other labelled item in context.',
     )
   }
   if (o.energySubsample !== undefined) {
@@ -383,6 +391,7 @@ export async function* icmSearch(
   const scoring = new IcmScoring(items, scorer, {
     order,
     maxDemonstrations: o.maxDemonstrations,
+    demoSelection: o.demoSelection,
     demoSeed,
     cache: o.cacheScores,
     signal: o.signal,

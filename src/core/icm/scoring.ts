@@ -25,8 +25,15 @@ export interface IcmScoringOptions {
   order?: readonly number[]
   /** Cap on demonstrations per scored item (an approximation of "all other labelled items"). */
   maxDemonstrations?: number
-  /** Seed of the per-target random priorities that choose capped demonstrations. */
+  /** Seed of the random priorities that choose capped demonstrations. */
   demoSeed?: number
+  /**
+   * How capped demonstrations are chosen: 'per-target' (default) draws one random priority row per scored item
+   * and takes its first m other labelled items; 'shared' takes the first m labelled items of one ranking for every
+   * item (a member of that set sees the other m − 1), so all other targets see the same context, which a
+   * KV-prefix-caching scorer computes once, and an unchanged context keeps its memoised scores.
+   */
+  demoSelection?: 'per-target' | 'shared'
   /** Memoise scores (default true). */
   cache?: boolean
   /** FIFO bound on memoised scores (default 200 000). */
@@ -85,19 +92,39 @@ export class IcmScoring {
     if (m !== undefined && !(Number.isInteger(m) && m >= 0)) {
       throw new Error(`IcmScoring: maxDemonstrations must be an integer ≥ 0, got ${m}`)
     }
+    const sel = opts.demoSelection
+    if (sel !== undefined && sel !== 'per-target' && sel !== 'shared') {
+      throw new Error(`IcmScoring: demoSelection must be 'per-target' or 'shared', got ${String(sel)}`)
+    }
   }
 
   /** Labelled items other than `target`, capped and in batch order (batch order is group-contiguous). */
   demonstrationIndices(labels: readonly MaybeLabel[], target: number): number[] {
+    const m = this.opts.maxDemonstrations
+    if (m !== undefined && this.opts.demoSelection === 'shared') return this.sharedDemonstrations(labels, target, m)
     let demos: number[] = []
     for (const j of this.order) if (j !== target && labels[j] !== null) demos.push(j)
-    const m = this.opts.maxDemonstrations
     if (m !== undefined && demos.length > m) {
       const p = this.priorityRow(target)
       demos = demos.sort((x, y) => p[y] - p[x] || x - y).slice(0, m)
       demos.sort((x, y) => this.rank[x] - this.rank[y])
     }
     return demos
+  }
+
+  /**
+   * 'shared': the m labelled items ranked first by one random ranking, minus the target itself. Every item
+   * outside that set sees the same context, and a member sees it without itself (a leave-one-out chain).
+   */
+  private sharedDemonstrations(labels: readonly MaybeLabel[], target: number, m: number): number[] {
+    const p = this.priorityRow(-1)
+    let chosen: number[] = []
+    for (const j of this.order) if (labels[j] !== null) chosen.push(j)
+    if (chosen.length > m) {
+      chosen = chosen.sort((x, y) => p[y] - p[x] || x - y).slice(0, m)
+      chosen.sort((x, y) => this.rank[x] - this.rank[y])
+    }
+    return chosen.filter((j) => j !== target)
   }
 
   context(labels: readonly MaybeLabel[], target: number): string {
@@ -219,6 +246,7 @@ export class IcmScoring {
     this.cache.set(key, score)
   }
 
+  /** Target −1 is the row shared by all targets. */
   private priorityRow(target: number): Float64Array {
     let row = this.priorities.get(target)
     if (!row) {
