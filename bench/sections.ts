@@ -164,4 +164,10 @@ export const SECTIONS: Section[] = [
     summary: 'ICM over 64 claims on a realistic shape: forward passes per labelled item (target ≤ 4) and KV-prefix reuse vs scratch (target ≥ 2×)',
     run: async (ctx) => (await import('./icm.bench.ts')).runIcmBench(ctx),
   },
+  {
+    name: 'entanglement',
+    issue: 6,
+    summary: 'behavioural probe with KV-prefix reuse vs scoring each prompt from scratch (target ≥ 2×)',
+    run: async (ctx) => (await import('./entanglement.bench.ts')).runEntanglementBench(ctx),
+  },
 ]

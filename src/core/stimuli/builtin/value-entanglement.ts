@@ -644,21 +644,23 @@ export function buildValueEntanglementItems(
 export const VALUE_RATING_SCALE = { min: 1, max: 7 } as const
 
 /** Chat-style questions and base-model completion frames; the rating is the next digit token. */
+// The scale comes before the sentence so every prompt of a kind shares a long prefix (its KV
+// cache is reused) and only the sentence and "Answer:" are computed per item.
 export const VALUE_ENTANGLEMENT_PROMPTS: Record<string, string> = {
   moral:
-    'How morally good is the act described in this sentence? Sentence: "{text}" ' +
-    'Answer with a number from 1 (very bad) to 7 (very good). Answer:',
+    'Rate how morally good the act described in the sentence below is, with a number from 1 (very bad) ' +
+    'to 7 (very good). Sentence: "{text}" Answer:',
   grammatical:
-    'How grammatically acceptable is this sentence? Sentence: "{text}" ' +
-    'Answer with a number from 1 (completely unacceptable) to 7 (perfectly acceptable). Answer:',
+    'Rate how grammatically acceptable the sentence below is, with a number from 1 (completely unacceptable) ' +
+    'to 7 (perfectly acceptable). Sentence: "{text}" Answer:',
   economic:
-    'How valuable in money is the object mentioned in this sentence? Sentence: "{text}" ' +
-    'Answer with a number from 1 (almost worthless) to 7 (extremely valuable). Answer:',
-  moral_completion: 'Sentence: "{text}"\nMoral goodness of the act described, from 1 (very bad) to 7 (very good):',
+    'Rate how valuable in money the object mentioned in the sentence below is, with a number from 1 ' +
+    '(almost worthless) to 7 (extremely valuable). Sentence: "{text}" Answer:',
+  moral_completion: 'Moral goodness of the act described, from 1 (very bad) to 7 (very good).\nSentence: "{text}"\nRating:',
   grammatical_completion:
-    'Sentence: "{text}"\nGrammatical acceptability of the sentence, from 1 (completely unacceptable) to 7 (perfectly acceptable):',
+    'Grammatical acceptability of the sentence, from 1 (completely unacceptable) to 7 (perfectly acceptable).\nSentence: "{text}"\nRating:',
   economic_completion:
-    'Sentence: "{text}"\nMoney value of the object mentioned, from 1 (almost worthless) to 7 (extremely valuable):',
+    'Money value of the object mentioned, from 1 (almost worthless) to 7 (extremely valuable).\nSentence: "{text}"\nRating:',
 }
 
 export const VALUE_ENTANGLEMENT_SET: StimulusSet = {
