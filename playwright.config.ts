@@ -3,6 +3,7 @@ import { defineConfig } from '@playwright/test'
 export const PREVIEW_PORT = 4173
 export const HUB_PORT = 5199
 export const SLOW_HUB_PORT = 5198
+export const COMPLETIONS_PORT = 5197
 
 // Debian's Chromium with WebGPU on (SwiftShader, CPU emulation) and no background networking.
 const chromiumArgs = [
@@ -48,6 +49,12 @@ export default defineConfig({
     {
       command: `npx tsx scripts/mock-hub.ts --port ${SLOW_HUB_PORT} --bytes-per-second 300000`,
       url: `http://127.0.0.1:${SLOW_HUB_PORT}/api/models/moral-lens-test/tiny-gpt2/tree/main/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      command: `npx tsx scripts/mock-completions.ts --port ${COMPLETIONS_PORT} --key e2e-secret-key --model mock-lm`,
+      url: `http://127.0.0.1:${COMPLETIONS_PORT}/v1/models`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
     },

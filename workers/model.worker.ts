@@ -120,6 +120,10 @@ export type ModelWorkerApi = typeof storeApi & {
   scoreNextTokens: ModelService['scoreNextTokens']
   scoreContinuations: ModelService['scoreContinuations']
   generate: ModelService['generate']
+  elicitation: ModelService['elicitation']
+  pauseElicitation: ModelService['pauseElicitation']
+  resumeElicitation: ModelService['resumeElicitation']
+  cancelElicitation: ModelService['cancelElicitation']
 }
 
 const api: ModelWorkerApi = {
@@ -151,6 +155,10 @@ const api: ModelWorkerApi = {
   scoreNextTokens: (p, ids, opts, jobId) => service.scoreNextTokens(p, ids, opts, jobId),
   scoreContinuations: (p, c, opts) => service.scoreContinuations(p, c, opts),
   generate: (prompt, opts, onToken, jobId) => service.generate(prompt, opts, onToken, jobId),
+  elicitation: (set, options, scorer, onEvent, onPhase, jobId, onStart) => service.elicitation(set, options, scorer, onEvent, onPhase, jobId, onStart),
+  pauseElicitation: (id) => service.pauseElicitation(id),
+  resumeElicitation: (id) => service.resumeElicitation(id),
+  cancelElicitation: (id) => service.cancelElicitation(id),
   workerMemory: () => ({ jsHeapBytes: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize }),
 }
 

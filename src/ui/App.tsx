@@ -3,6 +3,7 @@ import { PANELS, type PanelId } from './panels/registry.ts'
 import { ModelPanel } from './panels/ModelPanel.tsx'
 import { StimuliPanel } from './panels/StimuliPanel.tsx'
 import { TypicalityPanel } from './panels/TypicalityPanel.tsx'
+import { ElicitationPanel } from './panels/ElicitationPanel.tsx'
 import { PlannedPanel } from './panels/PlannedPanel.tsx'
 import { StatusBar } from './StatusBar.tsx'
 import { TopBar } from './TopBar.tsx'
@@ -46,7 +47,7 @@ export function App() {
       </nav>
       <main className="main" id="main">
         <Banners />
-        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : panel === 'typicality' ? <TypicalityPanel /> : <PlannedPanel id={panel} />}
+        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : panel === 'typicality' ? <TypicalityPanel /> : panel === 'elicitation' ? <ElicitationPanel /> : <PlannedPanel id={panel} />}
       </main>
       <StatusBar />
     </div>

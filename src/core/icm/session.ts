@@ -71,10 +71,11 @@ export async function runElicitation(
   set: StimulusSet,
   scorer: IcmScorer,
   o: ElicitationOptions,
-  hooks: { onEvent?: (e: IcmEvent) => void; signal?: AbortSignal; pauseGate?: () => Promise<void>; onPhase?: (phase: 'icm' | 'baselines' | 'failures') => void; instructScorer?: IcmScorer } = {},
+  hooks: { onStart?: (train: IcmItem[], test: IcmItem[]) => void; onEvent?: (e: IcmEvent) => void; signal?: AbortSignal; pauseGate?: () => Promise<void> | undefined; onPhase?: (phase: 'icm' | 'baselines' | 'failures') => void; instructScorer?: IcmScorer } = {},
 ): Promise<ElicitationResult> {
   const items = elicitationItems(set)
   const { train, test } = splitOf(set, items, o)
+  hooks.onStart?.(train, test)
   hooks.onPhase?.('icm')
   const icm = await runIcm(train, scorer, { ...o, signal: hooks.signal, pauseGate: hooks.pauseGate, onEvent: hooks.onEvent })
   let baselines: BaselineRow[] = []

@@ -7,6 +7,7 @@ import type { Tokenizer } from './tokenizer.ts'
 import type { ResidualStreamMap } from '../hooks/locate.ts'
 import type { SiteIO } from '../hooks/instrument.ts'
 import { resolveInterventions, type Intervention } from '../hooks/interventions.ts'
+import { yieldIfDue } from '../yield.ts'
 import type { Device } from './device.ts'
 import type { Dtype } from './catalog.ts'
 
@@ -371,6 +372,8 @@ export class CausalLM {
 
   async run(feeds: Record<string, OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>> {
     if (this.disposed) throw new Error('this model was unloaded')
+    // Lets pause/cancel messages reach the worker between forward passes.
+    await yieldIfDue()
     return fetches ? this.session.run(feeds, fetches) : this.session.run(feeds)
   }
 

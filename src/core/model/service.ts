@@ -13,6 +13,14 @@ import { scoreContinuations, scoreNextTokens, type ContinuationScore, type Token
 import { generate, type GenerateOptions, type GeneratedToken } from '../hooks/generate.ts'
 import type { Intervention } from '../hooks/interventions.ts'
 import { renderChat, type ChatMessage } from './tokenizer.ts'
+import { runElicitation, type ElicitationOptions, type ElicitationResult } from '../icm/session.ts'
+import { IcmController, type IcmEvent } from '../icm/icm.ts'
+import { LmIcmScorer } from '../icm/lm-scorer.ts'
+import { RemoteIcmScorer } from '../icm/remote-scorer.ts'
+import { chatZeroShotScorer } from '../icm/chat-scorer.ts'
+import type { StimulusSet } from '../stimuli/types.ts'
+
+export type ScorerSpec = { kind: 'model' } | { kind: 'remote'; baseUrl: string; model: string; apiKey?: string }
 
 export type SourceSpec =
   | { kind: 'hub'; id: string; revision?: string }
@@ -266,6 +274,61 @@ export class ModelService {
       }
       return { text: last?.text ?? '', tokens: n, reason: last?.reason }
     })
+  }
+
+  private icmControllers = new Map<string, IcmController>()
+
+  /**
+   * ICM with the loaded model (KV-prefix reuse) or a remote completions endpoint. The API key is
+   * used for this run only and never returned.
+   */
+  async elicitation(
+    set: StimulusSet,
+    options: ElicitationOptions,
+    scorerSpec: ScorerSpec,
+    onEvent?: (e: IcmEvent) => void,
+    onPhase?: (p: string) => void,
+    jobId = 'icm',
+    onStart?: (trainIds: string[], testIds: string[]) => void,
+  ): Promise<ElicitationResult> {
+    const controller = new IcmController()
+    this.icmControllers.get(jobId)?.cancel()
+    this.icmControllers.set(jobId, controller)
+    let scorer: LmIcmScorer | RemoteIcmScorer
+    let instructScorer
+    if (scorerSpec.kind === 'remote') {
+      scorer = new RemoteIcmScorer({ baseUrl: scorerSpec.baseUrl, model: scorerSpec.model, apiKey: scorerSpec.apiKey, fetch: this.deps.fetch })
+    } else {
+      const model = this.requireModel()
+      scorer = new LmIcmScorer(model, {})
+      if (model.info.hasChatTemplate) instructScorer = chatZeroShotScorer(model)
+    }
+    try {
+      return await runElicitation(set, scorer, options, {
+        onEvent,
+        onPhase,
+        onStart: (train, test) => onStart?.(train.map((i) => i.id), test.map((i) => i.id)),
+        signal: controller.signal,
+        pauseGate: controller.pauseGate,
+        instructScorer,
+      })
+    } finally {
+      if (scorer instanceof LmIcmScorer) scorer.dispose()
+      instructScorer?.inner.dispose()
+      if (this.icmControllers.get(jobId) === controller) this.icmControllers.delete(jobId)
+    }
+  }
+
+  pauseElicitation(jobId = 'icm'): void {
+    this.icmControllers.get(jobId)?.pause()
+  }
+
+  resumeElicitation(jobId = 'icm'): void {
+    this.icmControllers.get(jobId)?.resume()
+  }
+
+  cancelElicitation(jobId = 'icm'): void {
+    this.icmControllers.get(jobId)?.cancel()
   }
 
   getStats(): ServiceStats {
