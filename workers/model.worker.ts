@@ -121,6 +121,8 @@ export type ModelWorkerApi = typeof storeApi & {
   scoreContinuations: ModelService['scoreContinuations']
   generate: ModelService['generate']
   elicitation: ModelService['elicitation']
+  entanglement: ModelService['entanglement']
+  entanglementAblation: ModelService['entanglementAblation']
   pauseElicitation: ModelService['pauseElicitation']
   resumeElicitation: ModelService['resumeElicitation']
   cancelElicitation: ModelService['cancelElicitation']
@@ -157,6 +159,8 @@ const api: ModelWorkerApi = {
   generate: (prompt, opts, onToken, jobId) => service.generate(prompt, opts, onToken, jobId),
   elicitation: (set, options, scorer, onEvent, onPhase, jobId, onStart) => service.elicitation(set, options, scorer, onEvent, onPhase, jobId, onStart),
   pauseElicitation: (id) => service.pauseElicitation(id),
+  entanglement: (set, opts, onProgress, jobId) => service.entanglement(set, opts, onProgress, jobId),
+  entanglementAblation: (set, before, opts, onProgress, jobId) => service.entanglementAblation(set, before, opts, onProgress, jobId),
   resumeElicitation: (id) => service.resumeElicitation(id),
   cancelElicitation: (id) => service.cancelElicitation(id),
   workerMemory: () => ({ jsHeapBytes: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize }),

@@ -19,6 +19,9 @@ import { LmIcmScorer } from '../icm/lm-scorer.ts'
 import { RemoteIcmScorer } from '../icm/remote-scorer.ts'
 import { chatZeroShotScorer } from '../icm/chat-scorer.ts'
 import type { StimulusSet } from '../stimuli/types.ts'
+import { runEntanglementProbes, runEntanglementAblation, type EntanglementProbes, type AblationRunOptions, type EntanglementRunOptions } from '../entanglement/session.ts'
+import type { EntanglementProgress } from '../entanglement/behaviour.ts'
+import type { AblationResult } from '../entanglement/ablation.ts'
 
 export type ScorerSpec = { kind: 'model' } | { kind: 'remote'; baseUrl: string; model: string; apiKey?: string }
 
@@ -274,6 +277,25 @@ export class ModelService {
       }
       return { text: last?.text ?? '', tokens: n, reason: last?.reason }
     })
+  }
+
+  entanglement(
+    set: StimulusSet,
+    opts: Omit<EntanglementRunOptions, 'signal' | 'onProgress'>,
+    onProgress?: (p: EntanglementProgress) => void,
+    jobId = 'entanglement',
+  ): Promise<EntanglementProbes> {
+    return this.job(jobId, (signal) => runEntanglementProbes(this.requireModel(), set, { ...opts, signal, onProgress }))
+  }
+
+  entanglementAblation(
+    set: StimulusSet,
+    before: EntanglementProbes,
+    opts: Omit<AblationRunOptions, 'signal' | 'onProgress'>,
+    onProgress?: (p: EntanglementProgress) => void,
+    jobId = 'entanglement',
+  ): Promise<AblationResult> {
+    return this.job(jobId, (signal) => runEntanglementAblation(this.requireModel(), set, before, { ...opts, signal, onProgress }))
   }
 
   private icmControllers = new Map<string, IcmController>()
