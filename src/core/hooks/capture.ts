@@ -2,6 +2,7 @@
 import type { CausalLM, EncodedBatch } from '../model/causal-lm.ts'
 import { tensorToFloat32 } from '../model/causal-lm.ts'
 import type { Intervention } from './interventions.ts'
+import { forwardWithEdits, type ResidualEdit } from './edit.ts'
 import { HOOK_KINDS, type HookKind } from './locate.ts'
 
 export type Pooling = 'last' | 'mean' | 'all'
@@ -31,6 +32,8 @@ export interface CaptureOptions {
   pooling: Pooling
   batchSize?: number
   interventions?: Intervention[]
+  /** Residual edits computed from the residual itself (an SAE splice, a re-alignment). */
+  edits?: ResidualEdit[]
   addSpecialTokens?: boolean
   signal?: AbortSignal
   onProgress?: (done: number, total: number) => void
@@ -67,7 +70,7 @@ export async function captureActivations(model: CausalLM, texts: string[], opts:
     const ids = encoded.slice(start, start + batchSize)
     const lengths = ids.map((r) => r.length)
     const batch: EncodedBatch = { ids, lengths, maxLen: Math.max(...lengths) }
-    const out = await model.forward(batch, { fetch, interventions: opts.interventions })
+    const out = await forwardWithEdits(model, batch, { fetch, interventions: opts.interventions, edits: opts.edits ?? [] })
     for (const h of hooks) {
       const t = out[model.hookOutput(h)]
       const values = tensorToFloat32(t)

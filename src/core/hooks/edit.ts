@@ -8,10 +8,10 @@ import { tensorToFloat32 } from '../model/causal-lm.ts'
 export interface ResidualEdit {
   hook: string
   /**
-   * Given the residual rows at the hook ([rows, d], real tokens only, in batch order), returns the
-   * change to add, same shape.
+   * Given the residual rows at the hook ([rows, d], real tokens only, in batch order; `lengths`
+   * gives each batch row's token count), returns the change to add, same shape.
    */
-  delta: (rows: Float32Array, nRows: number, d: number) => Float32Array | Promise<Float32Array>
+  delta: (rows: Float32Array, nRows: number, d: number, lengths: readonly number[]) => Float32Array | Promise<Float32Array>
 }
 
 /** Forward pass with edits applied at their hooks; one extra pass per edit. */
@@ -37,7 +37,7 @@ export async function forwardWithEdits(
     let r = 0
     for (let b = 0; b < B; b++)
       for (let t = 0; t < batch.lengths[b]; t++, r++) rows.set(h.subarray((b * T + t) * d, (b * T + t + 1) * d), r * d)
-    const change = await edit.delta(rows, real, d)
+    const change = await edit.delta(rows, real, d, batch.lengths)
     if (change.length !== rows.length) throw new Error(`the edit at ${edit.hook} returned ${change.length} values for ${rows.length}`)
     const full = new Float32Array(B * T * d)
     r = 0
