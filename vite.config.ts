@@ -1,6 +1,7 @@
 import { defineConfig } from 'vite'
 import react from '@vitejs/plugin-react'
 import { readFileSync } from 'node:fs'
+import { serviceWorkerPlugin } from './scripts/service-worker.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -14,7 +15,8 @@ const isolation = {
 export default defineConfig({
   // Relative base: the built site works from any sub-path of any static host.
   base: './',
-  plugins: [react()],
+  // The service worker (dist/sw.js) lists every emitted file, the built-in models included.
+  plugins: [react(), serviceWorkerPlugin()],
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },

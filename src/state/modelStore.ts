@@ -11,6 +11,7 @@ import type { CachedFile } from '../core/model/download.ts'
 import { DEFAULT_HUB_MODEL, type Dtype } from '../core/model/catalog.ts'
 import { DEFAULT_BUILTIN_MODEL } from '../core/testmodels/builtin.ts'
 import { describeError, type UserError } from '../ui/errors.ts'
+import { kitModelSource, workshopKit } from './workshop.ts'
 
 export type ModelStatus = 'starting' | 'idle' | 'loading' | 'ready'
 
@@ -78,13 +79,19 @@ export const modelStore = createStore<ModelState>()((set, get) => ({
     set({ hubHost, devicePref })
     await w.setHubHost(hubHost)
     await w.setBuiltinBaseUrl(new URL('models/', document.baseURI).href)
-    const env = await w.environment()
+    const [env, kit] = await Promise.all([w.environment(), workshopKit()])
     set({ env, status: 'idle' })
     const builtin = params.get('builtin')
     const wanted = params.get('model') ?? DEFAULT_HUB_MODEL
     if (builtin) {
       await get().load({ kind: 'builtin', id: builtin })
       return
+    }
+    // A workshop kit opens on its own first model, without asking the hub anything.
+    const kitModel = params.get('model') ? undefined : kit?.models[0]
+    if (kitModel) {
+      const ok = await get().load(kitModelSource(kitModel), { label: kitModel.title })
+      if (ok) return
     }
     const online = await w.hubReachable(wanted, 5000)
     if (online) {

@@ -7,6 +7,7 @@ import type { ModelFilesSummary } from '../../core/model/loader.ts'
 import { formatBytes, formatDuration } from '../format.ts'
 import { entriesFromDrop, entriesFromFileList } from '../folderInput.ts'
 import { InsideModel } from './InsideModel.tsx'
+import { kitModelSource, useWorkshop } from '../../state/workshop.ts'
 
 export function ModelPanel() {
   return (
@@ -17,6 +18,7 @@ export function ModelPanel() {
       <LoadedModelCard />
       <TryModel />
       <InsideModel />
+      <WorkshopModels />
       <OpenModel />
       <CacheCard />
     </section>
@@ -145,6 +147,57 @@ function TryModel() {
           </tbody>
         </table>
       )}
+    </div>
+  )
+}
+
+/** The models a workshop kit carries (`npm run workshop`): served with the site, no hub needed. */
+function WorkshopModels() {
+  const kit = useWorkshop((s) => s.kit)
+  const load = useModel((s) => s.load)
+  const busy = useModel((s) => s.status === 'loading')
+  const [dtypes, setDtypes] = useState<Record<string, Dtype | ''>>({})
+  if (!kit?.models.length) return null
+  return (
+    <div className="card" data-testid="workshop-models">
+      <h2>This workshop's models</h2>
+      <p className="muted">{kit.title}: these models come with this site, so they open without internet.</p>
+      <table className="catalog">
+        <thead>
+          <tr>
+            <th>Model</th>
+            <th>Size per dtype</th>
+            <th>Dtype</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {kit.models.map((m, i) => (
+            <tr key={m.path} data-testid={`workshop-model-${i}`}>
+              <td>
+                <strong>{m.title}</strong>
+                {m.title !== m.id && <div className="muted small-text">{m.id}</div>}
+              </td>
+              <td className="small-text">{m.dtypes.map((d) => `${d.dtype} ${formatBytes(d.bytes)}`).join(' · ')}</td>
+              <td>
+                <select aria-label={`dtype for ${m.title}`} value={dtypes[m.path] ?? ''} onChange={(e) => setDtypes({ ...dtypes, [m.path]: e.target.value as Dtype })}>
+                  <option value="">automatic</option>
+                  {m.dtypes.map((d) => (
+                    <option key={d.dtype} value={d.dtype}>
+                      {d.dtype}
+                    </option>
+                  ))}
+                </select>
+              </td>
+              <td>
+                <button disabled={busy} onClick={() => load(kitModelSource(m), { label: m.title, dtype: dtypes[m.path] || undefined })} data-testid={`load-workshop-${i}`}>
+                  Load
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   )
 }
