@@ -89,6 +89,12 @@ const storeApi = {
     const files = exportCaptureBundle(await s.loadCapture(id), set)
     return Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer))
   },
+  /** Token offsets and token strings of a stored per-token capture (the SAE worker's browser needs them). */
+  async captureTokens(id: string) {
+    const c = await (await activationStore()).getCapture(id)
+    if (!c?.tokenIds || !c.offsets) throw new Error('This capture has no per-token ids; capture it with every token.')
+    return { offsets: c.offsets, tokens: service.decodeTokens(c.tokenIds) }
+  },
   async importCapture(bytes: Uint8Array, setJsonl: string | undefined, fileName: string) {
     const s = await activationStore()
     const imported = importCaptureSafetensors(bytes, setJsonl, { fileName })
@@ -126,6 +132,10 @@ export type ModelWorkerApi = typeof storeApi & {
   pauseElicitation: ModelService['pauseElicitation']
   resumeElicitation: ModelService['resumeElicitation']
   cancelElicitation: ModelService['cancelElicitation']
+  setSae: ModelService['setSae']
+  saeSpliceEval: ModelService['saeSpliceEval']
+  saeLogitEffects: ModelService['saeLogitEffects']
+  decodeTokens: ModelService['decodeTokens']
 }
 
 const api: ModelWorkerApi = {
@@ -163,6 +173,10 @@ const api: ModelWorkerApi = {
   entanglementAblation: (set, before, opts, onProgress, jobId) => service.entanglementAblation(set, before, opts, onProgress, jobId),
   resumeElicitation: (id) => service.resumeElicitation(id),
   cancelElicitation: (id) => service.cancelElicitation(id),
+  setSae: (sae) => service.setSae(sae),
+  saeSpliceEval: (texts, hook, opts, jobId, onProgress) => service.saeSpliceEval(texts, hook, opts, jobId, onProgress),
+  saeLogitEffects: (features, k) => service.saeLogitEffects(features, k),
+  decodeTokens: (ids) => service.decodeTokens(ids),
   workerMemory: () => ({ jsHeapBytes: (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize }),
 }
 

@@ -22,6 +22,11 @@ import type { StimulusSet } from '../stimuli/types.ts'
 import { runEntanglementProbes, runEntanglementAblation, type EntanglementProbes, type AblationRunOptions, type EntanglementRunOptions } from '../entanglement/session.ts'
 import type { EntanglementProgress } from '../entanglement/behaviour.ts'
 import type { AblationResult } from '../entanglement/ablation.ts'
+import type { Sae } from '../sae/types.ts'
+import { resolveSaeEdits, type SaeEditSpec } from '../sae/edits.ts'
+import { validateSae } from '../sae/model.ts'
+import { evaluateSaeSplice, featureLogitEffects, type FeatureLogitEffects, type SpliceRunOptions } from '../sae/in-model.ts'
+import type { SpliceEvaluation } from '../sae/evaluation.ts'
 
 export type ScorerSpec = { kind: 'model' } | { kind: 'remote'; baseUrl: string; model: string; apiKey?: string }
 
@@ -148,6 +153,8 @@ export class ModelService {
       if (model.info.device === 'webgpu' && this.deps.currentGpuDevice) this.gpuDevices.add(this.deps.currentGpuDevice())
       const previous = this.model
       this.model = model
+      // An SAE belongs to the model whose activations it was trained on.
+      this.sae = undefined
       this.stats.loadsSucceeded++
       if (previous) await this.release(previous)
       return model.info
@@ -233,8 +240,60 @@ export class ModelService {
     return !!c
   }
 
-  capture(texts: string[], opts: Omit<CaptureOptions, 'signal' | 'onProgress'>, jobId?: string, onProgress?: (done: number, total: number) => void): Promise<CaptureResult> {
-    return this.job(jobId, (signal) => captureActivations(this.requireModel(), texts, { ...opts, signal, onProgress }))
+  capture(
+    texts: string[],
+    opts: Omit<CaptureOptions, 'signal' | 'onProgress' | 'edits'> & { saeEdits?: SaeEditSpec[] },
+    jobId?: string,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<CaptureResult> {
+    const { saeEdits, ...rest } = opts
+    const resolved = this.saeEdits(saeEdits)
+    return this.job(jobId, (signal) =>
+      captureActivations(this.requireModel(), texts, { ...rest, edits: resolved.edits, interventions: [...(rest.interventions ?? []), ...resolved.interventions], signal, onProgress }),
+    )
+  }
+
+  private sae: Sae | undefined
+
+  /** The SAE used by splice evaluation, SAE edits and feature logit effects (a copy of the SAE worker's). */
+  setSae(sae: Sae | null): void {
+    if (sae) {
+      validateSae(sae)
+      if (this.model && sae.cfg.dIn !== this.model.dModel)
+        throw new Error(`The SAE reads ${sae.cfg.dIn}-dimensional activations but the loaded model has ${this.model.dModel}.`)
+    }
+    this.sae = sae ?? undefined
+  }
+
+  private requireSae(): Sae {
+    if (!this.sae) throw new Error('No SAE is attached to the model yet; train or load one in the Features panel.')
+    return this.sae
+  }
+
+  private saeEdits(specs: SaeEditSpec[] | undefined): ReturnType<typeof resolveSaeEdits> {
+    if (!specs || specs.length === 0) return { edits: [], interventions: [] }
+    return resolveSaeEdits(this.requireSae(), specs)
+  }
+
+  saeSpliceEval(texts: string[], hook: string, opts: Omit<SpliceRunOptions, 'signal' | 'onProgress'> = {}, jobId?: string, onProgress?: (done: number, total: number) => void): Promise<SpliceEvaluation> {
+    return this.job(jobId, (signal) => evaluateSaeSplice(this.requireModel(), this.requireSae(), hook, texts, { ...opts, signal, onProgress }))
+  }
+
+  saeLogitEffects(features: number[], k = 10): Promise<FeatureLogitEffects[]> {
+    return featureLogitEffects(this.requireModel(), this.requireSae(), features, k)
+  }
+
+  /** Token strings for lists of token ids (one decode per id, as feature browsers show them). */
+  decodeTokens(ids: number[][]): string[][] {
+    const tok = this.requireModel().tokenizer
+    const cache = new Map<number, string>()
+    return ids.map((row) =>
+      row.map((id) => {
+        let s = cache.get(id)
+        if (s === undefined) cache.set(id, (s = tok.decode([id])))
+        return s
+      }),
+    )
   }
 
   layerLens(text: string, opts: { topK?: number; interventions?: Intervention[] } = {}): Promise<LensResult> {
@@ -261,16 +320,19 @@ export class ModelService {
   /** Streams generated tokens to `onToken`; resolves with the full text. */
   async generate(
     prompt: string,
-    opts: Omit<GenerateOptions, 'signal'> & { chat?: boolean },
+    opts: Omit<GenerateOptions, 'signal' | 'edits'> & { chat?: boolean; system?: string; saeEdits?: SaeEditSpec[] },
     onToken?: (t: GeneratedToken) => void,
     jobId?: string,
   ): Promise<{ text: string; tokens: number; reason?: string }> {
     return this.job(jobId, async (signal) => {
       const model = this.requireModel()
-      const input = this.promptFor(prompt, opts.chat ?? false)
+      const input = this.promptFor(prompt, opts.chat ?? false, opts.system)
+      const { saeEdits, system: _system, ...rest } = opts
+      const resolved = this.saeEdits(saeEdits)
       let last: GeneratedToken | undefined
       let n = 0
-      for await (const t of generate(model, input, { ...opts, signal, addSpecialTokens: !(opts.chat && model.info.hasChatTemplate) })) {
+      const genOpts = { ...rest, edits: resolved.edits, interventions: [...(rest.interventions ?? []), ...resolved.interventions], signal, addSpecialTokens: !(opts.chat && model.info.hasChatTemplate) }
+      for await (const t of generate(model, input, genOpts)) {
         last = t
         n++
         onToken?.(t)
