@@ -28,8 +28,14 @@ export const test = base.extend<{ blocked: string[] }>({
   },
   page: async ({ page, blocked }, use) => {
     void blocked
-    page.on('pageerror', (e) => console.log(`[pageerror] ${e.message}`))
+    // An uncaught error in the page fails the test that caused it.
+    const errors: string[] = []
+    page.on('pageerror', (e) => {
+      console.log(`[pageerror] ${e.message}`)
+      errors.push(e.message)
+    })
     await use(page)
+    expect(errors, 'uncaught errors in the page').toEqual([])
   },
 })
 

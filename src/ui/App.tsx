@@ -5,7 +5,7 @@ import { StimuliPanel } from './panels/StimuliPanel.tsx'
 import { TypicalityPanel } from './panels/TypicalityPanel.tsx'
 import { ElicitationPanel } from './panels/ElicitationPanel.tsx'
 import { EntanglementPanel } from './panels/EntanglementPanel.tsx'
-import { PlannedPanel } from './panels/PlannedPanel.tsx'
+import { FeaturesPanel } from './panels/FeaturesPanel.tsx'
 import { StatusBar } from './StatusBar.tsx'
 import { TopBar } from './TopBar.tsx'
 import { Banners } from './Banners.tsx'
@@ -48,7 +48,7 @@ export function App() {
       </nav>
       <main className="main" id="main">
         <Banners />
-        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : panel === 'typicality' ? <TypicalityPanel /> : panel === 'elicitation' ? <ElicitationPanel /> : panel === 'entanglement' ? <EntanglementPanel /> : <PlannedPanel id={panel} />}
+        {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : panel === 'typicality' ? <TypicalityPanel /> : panel === 'elicitation' ? <ElicitationPanel /> : panel === 'entanglement' ? <EntanglementPanel /> : <FeaturesPanel />}
       </main>
       <StatusBar />
     </div>

@@ -2,7 +2,8 @@ import { useMemo } from 'react'
 import { useEntanglement, entanglementSet } from '../../state/entanglementStore.ts'
 import { useModel } from '../../state/modelStore.ts'
 import { useStimuli } from '../../state/stimuliStore.ts'
-import { readAblation, readBehaviour, readEmbedding, readProjection, methodNotes, type Reading } from '../../core/entanglement/readings.ts'
+import { readAblation, readBehaviour, readEmbedding, readProjection, methodNotes } from '../../core/entanglement/readings.ts'
+import { MethodNotesCard, Readings } from './Readings.tsx'
 import type { ValueKind } from '../../core/stimuli/types.ts'
 import { CoefficientPlot, type CoefficientRow } from '../plots/CoefficientPlot.tsx'
 import { Heatmap } from '../plots/Heatmap.tsx'
@@ -11,18 +12,6 @@ import { PlotFrame } from '../plots/PlotFrame.tsx'
 import { downloadText } from '../plots/export.ts'
 
 const KIND_LABEL: Record<ValueKind, string> = { moral: 'moral goodness', grammatical: 'grammatical acceptability', economic: 'economic worth' }
-
-function Readings({ items }: { items: Reading[] }) {
-  return (
-    <>
-      {items.map((r) => (
-        <p key={r.text} className={r.tone === 'caution' ? 'banner warn small-text' : 'reading'}>
-          {r.text}
-        </p>
-      ))}
-    </>
-  )
-}
 
 export function EntanglementPanel() {
   return (
@@ -343,17 +332,5 @@ function Ablation() {
 function MethodNotes() {
   const p = useEntanglement((st) => st.probes)
   if (!p) return null
-  return (
-    <details className="card method-note">
-      <summary>Method notes: how this reproduction works, and where it departs from the paper</summary>
-      <ul className="small-text" data-testid="entanglement-notes">
-        {methodNotes().map((n) => (
-          <li key={n.id}>
-            {n.deviation ? <strong>Deviation: </strong> : null}
-            {n.text}
-          </li>
-        ))}
-      </ul>
-    </details>
-  )
+  return <MethodNotesCard notes={methodNotes()} testId="entanglement-notes" />
 }

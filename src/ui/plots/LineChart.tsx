@@ -1,5 +1,6 @@
-import { useEffect, useMemo, useState } from 'react'
+import { useMemo, useState } from 'react'
 import * as d3 from 'd3'
+import { Tooltip, XAxis, YAxis } from './Axes.tsx'
 import { DASHES, seriesColor } from './palette.ts'
 
 export interface LinePoint {
@@ -56,7 +57,10 @@ export function LineChart(p: LineChartProps) {
   const legendHeight = legendRows.length * 20
   const height = (p.height ?? 300) + legendHeight
   const m = { top: 16, right: 24, bottom: 52 + legendHeight, left: 64 }
-  const [hover, setHover] = useState<{ x: number; y: number; text: string } | null>(null)
+  // A tooltip belongs to the series it was opened on; new data hides it without an effect.
+  const [hoverState, setHoverState] = useState<{ x: number; y: number; text: string; series: LineSeries[] } | null>(null)
+  const hover = hoverState?.series === p.series ? hoverState : null
+  const setHover = (h: { x: number; y: number; text: string } | null) => setHoverState(h ? { ...h, series: p.series } : null)
   const all = p.series.flatMap((s) => s.points)
   const xs = all.map((pt) => pt.x)
   const ys = all.flatMap((pt) => [pt.y, pt.lo, pt.hi]).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v))
@@ -76,7 +80,6 @@ export function LineChart(p: LineChartProps) {
     .x((pt) => x(pt.x))
     .y0((pt) => y(pt.lo as number))
     .y1((pt) => y(pt.hi as number))
-  useEffect(() => setHover(null), [p.series])
   return (
     <div className="chart" style={{ position: 'relative', width }}>
       <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description}>
@@ -104,7 +107,7 @@ export function LineChart(p: LineChartProps) {
                   key={pt.x}
                   cx={x(pt.x)}
                   cy={y(pt.y)}
-                  r={4}
+                  r={s.points.length > 60 ? 2.5 : 4}
                   fill={seriesColor(i)}
                   onMouseEnter={() => setHover({ x: x(pt.x), y: y(pt.y as number), text: `${s.name}: ${pt.y?.toFixed(3)} at ${p.xLabel.toLowerCase()} ${pt.x}` })}
                   onMouseLeave={() => setHover(null)}
@@ -113,34 +116,8 @@ export function LineChart(p: LineChartProps) {
             )}
           </g>
         ))}
-        <g transform={`translate(0,${height - m.bottom})`}>
-          <line x1={m.left} x2={width - m.right} stroke="#333" />
-          {xTicks.map((t) => (
-            <g key={t} transform={`translate(${x(t)},0)`}>
-              <line y2={5} stroke="#333" />
-              <text y={18} textAnchor="middle" fontSize={13} fill="#222">
-                {t}
-              </text>
-            </g>
-          ))}
-          <text x={(m.left + width - m.right) / 2} y={42} textAnchor="middle" fontSize={14} fill="#222">
-            {p.xLabel}
-          </text>
-        </g>
-        <g>
-          <line x1={m.left} x2={m.left} y1={m.top} y2={height - m.bottom} stroke="#333" />
-          {y.ticks(6).map((t) => (
-            <g key={t} transform={`translate(${m.left},${y(t)})`}>
-              <line x2={-5} stroke="#333" />
-              <text x={-8} dy="0.32em" textAnchor="end" fontSize={13} fill="#222">
-                {d3.format('~g')(t)}
-              </text>
-            </g>
-          ))}
-          <text transform={`translate(16,${(m.top + height - m.bottom) / 2}) rotate(-90)`} textAnchor="middle" fontSize={14} fill="#222">
-            {p.yLabel}
-          </text>
-        </g>
+        <XAxis x={x} ticks={xTicks} width={width} height={height} m={m} label={p.xLabel} />
+        <YAxis y={y} ticks={y.ticks(6)} height={height} m={m} label={p.yLabel} />
         <g transform={`translate(${m.left},${height - legendHeight + 4})`}>
           {legendRows.map((row, r) => {
             let x0 = 0
@@ -160,11 +137,7 @@ export function LineChart(p: LineChartProps) {
           })}
         </g>
       </svg>
-      {hover && (
-        <div className="tooltip" style={{ left: hover.x + 8, top: hover.y - 28 }} role="tooltip">
-          {hover.text}
-        </div>
-      )}
+      <Tooltip hover={hover} />
     </div>
   )
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react'
 import * as d3 from 'd3'
+import { XAxis, YAxis } from './Axes.tsx'
 import { seriesColor } from './palette.ts'
 
 export interface ScatterPoint {
@@ -88,34 +89,8 @@ export function ScatterPlot(p: ScatterProps) {
             style={{ pointerEvents: 'all' }}
           />
         ))}
-        <g transform={`translate(0,${height - m.bottom})`}>
-          <line x1={m.left} x2={width - m.right} stroke="#333" />
-          {x.ticks(7).map((t) => (
-            <g key={t} transform={`translate(${x(t)},0)`}>
-              <line y2={5} stroke="#333" />
-              <text y={18} textAnchor="middle" fontSize={13} fill="#222">
-                {d3.format('~g')(t)}
-              </text>
-            </g>
-          ))}
-          <text x={(m.left + width - m.right) / 2} y={42} textAnchor="middle" fontSize={14} fill="#222">
-            {p.xLabel}
-          </text>
-        </g>
-        <g>
-          <line x1={m.left} x2={m.left} y1={m.top} y2={height - m.bottom} stroke="#333" />
-          {y.ticks(6).map((t) => (
-            <g key={t} transform={`translate(${m.left},${y(t)})`}>
-              <line x2={-5} stroke="#333" />
-              <text x={-8} dy="0.32em" textAnchor="end" fontSize={13} fill="#222">
-                {d3.format('~g')(t)}
-              </text>
-            </g>
-          ))}
-          <text transform={`translate(16,${(m.top + height - m.bottom) / 2}) rotate(-90)`} textAnchor="middle" fontSize={14} fill="#222">
-            {p.yLabel}
-          </text>
-        </g>
+        <XAxis x={x} ticks={x.ticks(7)} width={width} height={height} m={m} label={p.xLabel} />
+        <YAxis y={y} ticks={y.ticks(6)} height={height} m={m} label={p.yLabel} />
         <g transform={`translate(${width - m.right + 14},${m.top + 4})`}>
           {groups.length > 1 &&
             groups.map((g, i) => (

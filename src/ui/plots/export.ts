@@ -59,3 +59,7 @@ export async function downloadPng(svg: SVGSVGElement, name: string) {
 export function downloadText(text: string, name: string, type = 'text/plain') {
   download(new Blob([text], { type }), name)
 }
+
+export function downloadBytes(bytes: Uint8Array, name: string, type = 'application/octet-stream') {
+  download(new Blob([bytes as BlobPart], { type }), name)
+}
