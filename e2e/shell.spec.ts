@@ -143,7 +143,7 @@ test('a slow download shows bytes and an ETA and can be cancelled, keeping the p
 })
 
 for (const device of ['webgpu', 'wasm'] as const) {
-  test(`switching models five times on ${device} leaks no session, device or memory`, async ({ page }) => {
+  test(`switching models ten times on ${device} leaks no session, device or memory`, async ({ page }) => {
     await page.goto(`./?hub=${encodeURIComponent(HUB)}&model=moral-lens-test/tiny-llama-wide&device=${device}`)
     await waitForModel(page, 180_000)
     const measure = () =>
@@ -159,14 +159,14 @@ for (const device of ['webgpu', 'wasm'] as const) {
       expect(info.sourceLabel).toBe(id)
       expect(info.device).toBe(device)
     }
-    // Two switches first: the next model is opened before the old one is released, so the
-    // heap settles at room for two models before steady state.
-    await switchTo(ids[0])
-    await switchTo(ids[1])
+    // Four switches first: the next model is opened before the old one is released, and the
+    // wasm heap (which never shrinks) reaches its high-water mark only after a few loads; from
+    // then on it stays flat. Both measurements are taken with the same model loaded.
+    for (let i = 0; i < 4; i++) await switchTo(ids[i % 2])
     const first = await measure()
-    for (let i = 0; i < 5; i++) await switchTo(ids[i % 2])
+    for (let i = 0; i < 6; i++) await switchTo(ids[i % 2])
     const stats = await page.evaluate(() => (globalThis as any).moralLens.worker().getStats())
-    expect(stats.loadsSucceeded).toBe(8)
+    expect(stats.loadsSucceeded).toBe(11)
     expect(stats.liveSessions).toBe(1)
     expect(stats.gpuDevicesSeen).toBe(device === 'webgpu' ? 1 : 0)
     const after = await measure()
