@@ -59,6 +59,8 @@ export interface BehaviourState {
   trials: PairwiseTrial[]
   judgements: PairwiseJudgement[]
   modelJudgements: PairwiseJudgement[]
+  /** The model has judged these trials (its verdicts may all have been inconsistent or unparseable). */
+  modelJudged: boolean
   editLabel?: string
 }
 
@@ -200,7 +202,7 @@ export const saeStore = createStore<SaeState>()((set, get) => {
       chosen: [],
       realignment: undefined,
       diagnostics: undefined,
-      behaviour: { ...get().behaviour, trials: [], judgements: [], modelJudgements: [] },
+      behaviour: { ...get().behaviour, trials: [], judgements: [], modelJudgements: [], modelJudged: false },
     }
   }
 
@@ -231,7 +233,7 @@ export const saeStore = createStore<SaeState>()((set, get) => {
     chosen: [],
     positions: 'all',
     editPenalty: 0.1,
-    behaviour: { prompts: 6, maxTokens: 40, edit: 'realign', steerFeature: null, steerAlpha: 4, temperature: 0.7, seed: 1, trials: [], judgements: [], modelJudgements: [] },
+    behaviour: { prompts: 6, maxTokens: 40, edit: 'realign', steerFeature: null, steerAlpha: 4, temperature: 0.7, seed: 1, trials: [], judgements: [], modelJudgements: [], modelJudged: false },
 
     setOptions: (o) => set(o),
     setConfig: (c) => set({ config: { ...get().config, ...c } }),
@@ -395,7 +397,7 @@ export const saeStore = createStore<SaeState>()((set, get) => {
       if (features.length === 0) return set({ error: 'Choose at least one moral feature to re-align.' })
       await step('realign', 'Fitting the re-alignment', async () => {
         const realignment = await saeWorker().realign(features, { maxSteps: 400, learningRate: 0.05, lambdaRelative: get().editPenalty }, Comlink.proxy(progress('Fitting the re-alignment')))
-        set({ realignment, diagnostics: undefined, behaviour: { ...get().behaviour, edit: 'realign', trials: [], judgements: [], modelJudgements: [] } })
+        set({ realignment, diagnostics: undefined, behaviour: { ...get().behaviour, edit: 'realign', trials: [], judgements: [], modelJudgements: [], modelJudged: false } })
       })
     },
 
@@ -436,7 +438,7 @@ export const saeStore = createStore<SaeState>()((set, get) => {
         }
         const label =
           spec[0].kind === 'steer' ? `feature ${spec[0].feature} steered by α = ${spec[0].alpha}` : `re-alignment of ${get().realignment!.features.length} features (${get().positions === 'all' ? 'every token' : 'last token'})`
-        set({ behaviour: { ...get().behaviour, trials: createPairwiseTrials(entries, b.seed), judgements: [], modelJudgements: [], editLabel: label } })
+        set({ behaviour: { ...get().behaviour, trials: createPairwiseTrials(entries, b.seed), judgements: [], modelJudgements: [], modelJudged: false, editLabel: label } })
       })
     },
 
@@ -468,7 +470,7 @@ export const saeStore = createStore<SaeState>()((set, get) => {
           if (verdict) out.push(recordJudgement(t, verdict, 'model', info.sourceLabel))
           onDone(i + 1, b.trials.length)
         }
-        set({ behaviour: { ...get().behaviour, modelJudgements: out } })
+        set({ behaviour: { ...get().behaviour, modelJudgements: out, modelJudged: true } })
       })
     },
 

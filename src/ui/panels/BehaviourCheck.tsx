@@ -151,12 +151,14 @@ export function BehaviourCheck() {
               judgements as CSV
             </button>
           </div>
-          {b.modelJudgements.length > 0 || s.running === 'judge' ? (
+          {b.modelJudged || s.running === 'judge' ? (
             <div className="banner small-text" data-testid="sae-model-verdicts">
               <strong>{MODEL_JUDGE_LABEL}</strong>{' '}
               {model.n > 0
                 ? `Consistent verdicts on ${model.n} of ${b.trials.length} pairs: edited model's win rate ${(100 * model.winRate).toFixed(0)}% (95% CI ${(100 * model.ci[0]).toFixed(0)}–${(100 * model.ci[1]).toFixed(0)}%).`
-                : 'No consistent verdicts yet (the model named different winners when the order was swapped).'}
+                : s.running === 'judge'
+                  ? 'Judging…'
+                  : `No consistent verdicts on ${b.trials.length} pairs (with the order swapped the model named different winners, or answered with neither A nor B).`}
             </div>
           ) : null}
           <details>
