@@ -24,6 +24,7 @@ function cell(s: string): string {
 }
 
 function value(r: ResultRow): string {
+  if (r.display !== undefined) return r.display
   if (r.unit.startsWith('×')) return `${r.value.toFixed(r.unit === '×' ? 3 : 2)}${r.unit}`
   if (r.unit === 'ms') return `${r.value.toFixed(r.value < 10 ? 2 : 0)} ms`
   return `${r.value.toFixed(r.value < 10 ? 2 : 1)} ${r.unit}`

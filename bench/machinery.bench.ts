@@ -14,12 +14,12 @@ import { isMain } from './lib/main.ts'
 
 const TARGET = 1.05
 
-type TensorCtor = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => unknown
+type TensorCtor = new (type: 'int64' | 'float32' | 'bool', data: BigInt64Array | Float32Array | Uint8Array, dims: number[]) => unknown
 
 /**
  * Feeds written by hand from the graph's input names and the model's config, without the lab's
  * feed builder: token ids, an all-ones mask, positions 0..T−1, empty pasts and, for the lab's
- * instrumented graph, zero intervention inputs.
+ * instrumented graph, zero intervention inputs (no residual edit active).
  */
 function handFeeds(Tensor: TensorCtor, inputNames: readonly string[], cfg: TinyLmConfig, ids: number[][]): Record<string, unknown> {
   const B = ids.length
@@ -33,6 +33,8 @@ function handFeeds(Tensor: TensorCtor, inputNames: readonly string[], cfg: TinyL
     else if (/\.directions$/.test(name)) feeds[name] = new Tensor('float32', new Float32Array(cfg.dModel), [1, cfg.dModel])
     else if (/\.steer$/.test(name)) feeds[name] = new Tensor('float32', new Float32Array(cfg.dModel), [cfg.dModel])
     else if (/\.mask$/.test(name)) feeds[name] = new Tensor('float32', new Float32Array(B * T), [B, T, 1])
+    else if (/\.delta$/.test(name)) feeds[name] = new Tensor('float32', new Float32Array(cfg.dModel), [1, 1, cfg.dModel])
+    else if (/\.active$/.test(name)) feeds[name] = new Tensor('bool', Uint8Array.of(0), [])
     else throw new Error(`no hand-built feed for input "${name}"`)
   }
   return feeds

@@ -63,6 +63,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions & { help?: boo
 }
 
 function fmtValue(r: ResultRow): string {
+  if (r.display !== undefined) return r.display
   if (r.unit === '×' || r.unit.startsWith('×')) return `${r.value.toFixed(3)}${r.unit}`
   if (r.unit === 'ms') return `${r.value.toFixed(r.value < 10 ? 2 : 0)} ms`
   return `${r.value.toFixed(r.value < 10 ? 2 : 1)} ${r.unit}`

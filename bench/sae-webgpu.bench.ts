@@ -2,7 +2,7 @@
 // `webgpu` package, next to the dense encoder product on the same device and the CPU path on the
 // same shape.
 //
-//   npx tsx bench/sae-webgpu.bench.ts [--shape auto|small|issue] [--steps 5] [--aux] [--gpu auto|swiftshader|system] [--no-cpu]
+//   npx tsx bench/sae-webgpu.bench.ts [--shape auto|small|issue] [--steps 5] [--aux] [--gpu auto|swiftshader|system] [--no-cpu | --cpu fallback] [--result]
 //
 // --shape issue is issue 7's shape (width 896, 8× expansion, k = 32, batch 1024); 'small' is
 // d_in 64, d_sae 512, k 32, batch 256. 'auto' (default) runs the issue's shape on a real GPU and the
@@ -10,6 +10,9 @@
 // the GPU on the CPU, one invocation at a time, and waits ~10 ms per submission, so its numbers
 // say nothing about GPU speed (issue 7's shape takes tens of seconds per step there).
 // --aux marks half the latents dead so AuxK runs with k_aux = d_in / 2.
+// --cpu fallback times the CPU kernels on the same shape only on a fallback adapter (small shape).
+// --result ends with one line `RESULT <json>` (how bench/sae.bench.ts runs it, in a child process:
+// Dawn keeps its instances alive for the life of the process).
 import os from 'node:os'
 import { Rng } from '../src/core/random.ts'
 import { createCpuKernels } from '../src/core/sae/cpu.ts'
@@ -35,8 +38,8 @@ export interface SaeWebGpuBenchOptions {
   steps?: number
   aux?: boolean
   gpu?: 'auto' | 'swiftshader' | 'system'
-  /** Also time the CPU kernels on the same shape (default true). */
-  cpu?: boolean
+  /** Also time the CPU kernels on the same shape (default true; 'fallback': only on a fallback adapter). */
+  cpu?: boolean | 'fallback'
   log?: (line: string) => void
 }
 
@@ -159,7 +162,7 @@ export async function benchSaeWebGpu(opts: SaeWebGpuBenchOptions = {}): Promise<
     log(`      ${per('dispatches')} dispatches, ${per('submits')} submissions, ${per('readbacks')} readbacks per step`)
     log(`  ${'dense encode product alone'.padEnd(36)} ${fmt(denseEncodeMs, 1)} ms ${fmt((B * 1000) / denseEncodeMs)} tokens/s  (step = ${fmt((100 * denseEncodeMs) / webgpu.msPerStep, 1)} % of it)`)
     log(`      GPU buffers ${gpuMiB.toFixed(1)} MiB (budget 2 × (weights + Adam + batch) = ${(2 * modelMiB).toFixed(1)} MiB)`)
-    if (opts.cpu ?? true) {
+    if (opts.cpu === 'fallback' ? adapter.isFallbackAdapter : (opts.cpu ?? true)) {
       result.cpu = await timeSteps(createCpuKernels() as SaeKernels<Float32Array, Int32Array>, shape, Math.max(1, Math.min(steps, 3)), aux)
       log(`  ${'train step, CPU kernels (JS)'.padEnd(36)} ${fmt(result.cpu.msPerStep, 1)} ms ${fmt(result.cpu.tokensPerSecond)} tokens/s`)
     }
@@ -176,11 +179,15 @@ function arg(name: string, fallback: string): string {
 }
 
 if (isMain(import.meta.url)) {
-  await benchSaeWebGpu({
+  const result = await benchSaeWebGpu({
     shape: arg('shape', 'auto') as 'auto' | 'small' | 'issue',
     steps: Number(arg('steps', '5')),
     aux: process.argv.includes('--aux'),
     gpu: arg('gpu', 'auto') as 'auto' | 'swiftshader' | 'system',
-    cpu: !process.argv.includes('--no-cpu'),
+    cpu: process.argv.includes('--no-cpu') ? false : arg('cpu', '') === 'fallback' ? 'fallback' : true,
   })
+  if (process.argv.includes('--result')) {
+    console.log(`RESULT ${JSON.stringify(result)}`)
+    process.exit(0)
+  }
 }

@@ -5,6 +5,8 @@ export interface ResultRow {
   /** What was measured. */
   name: string
   value: number
+  /** Shown instead of the value, e.g. 'not run' or 'skipped' (value is then NaN and the note says why). */
+  display?: string
   /** '×' for ratios, 'ms', 'MB/s', 's', … */
   unit: string
   /** Spread over repetitions, when there were several (min–max of the paired ratios). */

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { Rng } from '../../../src/core/random.ts'
 import { createSae, decode, encode, reconstruct } from '../../../src/core/sae/model.ts'
 import {
+  activationScaleFor,
   arraySource,
+  BatchOrder,
   createPauseController,
   geometricMedian,
   geometricMedianAsync,
@@ -67,6 +69,20 @@ describe('trainSae', () => {
     const none = await trainSae(arraySource(data, dIn), { ...small, steps: 0, normalizeActivations: 'none', bDecInit: 'zeros' })
     expect(none.sae.cfg.activationScale).toBe(1)
     expect(Array.from(none.sae.bDec).every((v) => v === 0)).toBe(true)
+  })
+
+  it('estimates the scale from a sample read in chunks: the same value as from the whole sample at once', async () => {
+    // 9,000 sampled rows of 10,000 span three 4,096-row chunks; the sample is drawn as trainSae draws it
+    const d = 4
+    const rows = gaussianData(5, 10_000, d, 0.5)
+    const seed = 4
+    const r = await trainSae(arraySource(rows, d), { ...small, steps: 0, seed, bDecInit: 'zeros', normEstimateTokens: 9000 })
+    const rng = new Rng(seed)
+    rng.fork() // the initial weights' stream
+    const picked = new BatchOrder(10_000, rng.fork()).next(new Int32Array(9000))
+    const sample = new Float32Array(9000 * d)
+    picked.forEach((i, r) => sample.set(rows.subarray(i * d, (i + 1) * d), r * d))
+    expect(r.sae.cfg.activationScale).toBe(activationScaleFor(sample, d))
   })
 
   it('geometric median (Weiszfeld) on hand-worked cases', async () => {
