@@ -1,9 +1,6 @@
 import { defineConfig } from '@playwright/test'
 
-export const PREVIEW_PORT = 4173
-export const HUB_PORT = 5199
-export const SLOW_HUB_PORT = 5198
-export const COMPLETIONS_PORT = 5197
+import { COMPLETIONS_PORT, HUB_PORT, PREVIEW_PORT, SLOW_HUB_PORT } from './e2e/ports.ts'
 
 // Debian's Chromium with WebGPU on (SwiftShader, CPU emulation) and no background networking.
 const chromiumArgs = [

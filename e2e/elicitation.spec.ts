@@ -1,4 +1,4 @@
-import { test, expect, waitForModel, screenshot } from './fixtures.ts'
+import { test, expect, waitForModel, screenshot, COMPLETIONS } from './fixtures.ts'
 import { readFileSync } from 'node:fs'
 
 test('ICM runs live on the loaded model: curves, balance, pause/resume, baselines, approximations and the labels export', async ({ page }) => {
@@ -45,7 +45,7 @@ test('ICM with a remote completions endpoint (mock): the key is sent but never s
   await page.goto('./?builtin=tiny-gpt2&device=wasm#/elicitation')
   await waitForModel(page)
   await page.getByTestId('icm-scorer-remote').check()
-  await page.getByTestId('icm-remote-url').fill('http://127.0.0.1:5197')
+  await page.getByTestId('icm-remote-url').fill(COMPLETIONS)
   await page.getByTestId('icm-remote-model').fill('mock-lm')
   await page.getByTestId('icm-remote-key').fill('e2e-secret-key')
   await page.getByText('Parameters (defaults').click()

@@ -3,8 +3,11 @@
 import { test as base, expect, type Page } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 
-export const HUB = 'http://127.0.0.1:5199/'
-export const SLOW_HUB = 'http://127.0.0.1:5198/'
+import { COMPLETIONS_PORT, HUB_PORT, SLOW_HUB_PORT } from './ports.ts'
+
+export const HUB = `http://127.0.0.1:${HUB_PORT}/`
+export const SLOW_HUB = `http://127.0.0.1:${SLOW_HUB_PORT}/`
+export const COMPLETIONS = `http://127.0.0.1:${COMPLETIONS_PORT}`
 
 function isLocal(url: string): boolean {
   try {
