@@ -32,7 +32,7 @@ test('dist/ from a sub-path without isolation headers: built-in model on single-
   expect(info.device).toBe('wasm')
   expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false)
   const backend = page.getByTestId('status-backend')
-  await expect(backend).toContainText('WASM · 1 thread')
+  await expect(backend).toContainText('WASM · 1 thread (page not cross-origin isolated)')
   await expect(backend).toHaveAttribute('title', /single-threaded: the page is not cross-origin isolated/)
   await expect(page.getByTestId('device-reason')).toContainText('single-threaded')
   // Everything came from under the sub-path (a site that is not a workshop kit has no workshop.json);

@@ -9,6 +9,8 @@ import { FeaturesPanel } from './panels/FeaturesPanel.tsx'
 import { StatusBar } from './StatusBar.tsx'
 import { TopBar } from './TopBar.tsx'
 import { Banners } from './Banners.tsx'
+import { Tour } from './Tour.tsx'
+import { usePresenter } from '../state/presenterStore.ts'
 
 function panelFromHash(): PanelId {
   const id = globalThis.location?.hash.replace(/^#\/?/, '') as PanelId
@@ -22,6 +24,10 @@ export function App() {
     window.addEventListener('hashchange', onHash)
     return () => window.removeEventListener('hashchange', onHash)
   }, [])
+  const presenter = usePresenter((s) => s.presenter)
+  useEffect(() => {
+    document.documentElement.classList.toggle('presenter', presenter)
+  }, [presenter])
   const go = (id: PanelId) => {
     history.replaceState(null, '', `#/${id}`)
     setPanel(id)
@@ -50,6 +56,7 @@ export function App() {
         <Banners />
         {panel === 'model' ? <ModelPanel /> : panel === 'stimuli' ? <StimuliPanel /> : panel === 'typicality' ? <TypicalityPanel /> : panel === 'elicitation' ? <ElicitationPanel /> : panel === 'entanglement' ? <EntanglementPanel /> : <FeaturesPanel />}
       </main>
+      <Tour />
       <StatusBar />
     </div>
   )

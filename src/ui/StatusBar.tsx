@@ -52,7 +52,7 @@ export function StatusBar() {
     backend = `WebGPU · ${[g.vendor, g.architecture].filter(Boolean).join(' / ') || 'unknown adapter'}${g.isFallbackAdapter ? ' (software)' : ''}`
     backendTitle = info.deviceReason
   } else if (info?.device === 'wasm' && env) {
-    backend = `WASM · ${env.wasmThreads} thread${env.wasmThreads === 1 ? '' : 's'}`
+    backend = `WASM · ${env.wasmThreads} thread${env.wasmThreads === 1 ? '' : 's'}${env.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`
     backendTitle = `${info.deviceReason}. ${env.wasmThreadsReason}`
   } else if (env) backend = env.gpu ? 'WebGPU available' : 'WASM'
 

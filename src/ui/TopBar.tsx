@@ -1,11 +1,18 @@
 import { useModel } from '../state/modelStore.ts'
 import { useStimuli, activeSet } from '../state/stimuliStore.ts'
+import { usePresenter } from '../state/presenterStore.ts'
+import { firstStepOfPanel } from '../core/tour/tour.ts'
+
+const currentPanel = () => location.hash.replace(/^#\/?/, '').split('?')[0] || 'model'
 
 export function TopBar() {
   const info = useModel((s) => s.info)
   const status = useModel((s) => s.status)
   const loadingLabel = useModel((s) => s.loadingLabel)
   const set = useStimuli(activeSet)
+  const presenter = usePresenter((s) => s.presenter)
+  const setPresenter = usePresenter((s) => s.setPresenter)
+  const startTour = usePresenter((s) => s.startTour)
   return (
     <header className="topbar">
       <div className="brand">
@@ -32,6 +39,14 @@ export function TopBar() {
       </div>
       <div className="topbar-item">
         <span className="label">Stimulus set</span> <strong data-testid="top-set">{set.name}</strong> <span className="muted">{set.items.length} items</span>
+      </div>
+      <div className="topbar-actions">
+        <button className="small secondary" onClick={() => startTour(firstStepOfPanel(currentPanel()))} data-testid="tour-start">
+          Guided tour
+        </button>
+        <button className="small secondary" aria-pressed={presenter} onClick={() => setPresenter(!presenter, firstStepOfPanel(currentPanel()))} data-testid="presenter-toggle">
+          Presenter mode
+        </button>
       </div>
     </header>
   )
