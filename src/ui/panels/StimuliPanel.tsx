@@ -6,6 +6,7 @@ import { FORMAT_IDS, type ColumnMapping, type FormatId } from '../../core/import
 import { CORE_FOUNDATIONS } from '../../core/stimuli/types.ts'
 import { formatBytes } from '../format.ts'
 import { ActivationsCard } from './ActivationsCard.tsx'
+import { parseTypedSet } from '../../core/stimuli/typed.ts'
 
 const PAGE = 50
 
@@ -16,9 +17,53 @@ export function StimuliPanel() {
       <p className="question">Which texts and labels? Every analysis runs the active set through the model and compares its activations with these labels.</p>
       <SetList />
       <ImportCard />
+      <TypedSetCard />
       <SetBrowser />
       <ActivationsCard />
     </section>
+  )
+}
+
+/** A small set of the user's own sentences: it can travel inline in a share link. */
+function TypedSetCard() {
+  const addSet = useStimuli((s) => s.addSet)
+  const [name, setName] = useState('My sentences')
+  const [text, setText] = useState('')
+  const [errors, setErrors] = useState<string[]>([])
+  const add = () => {
+    const r = parseTypedSet(text, name)
+    if (!r.ok) return setErrors(r.errors)
+    setErrors([])
+    addSet(r.set)
+    setText('')
+  }
+  return (
+    <details className="card" data-testid="typed-set">
+      <summary>
+        <strong>Write a small set</strong> <span className="muted small-text">(your own sentences; small enough to share inside a link)</span>
+      </summary>
+      <p className="small-text">
+        One sentence per line, optionally with labels: <code>text | virtue, vice or neutral | foundation | typicality 0–1</code>, e.g. <code>She shared her lunch | virtue | care | 0.8</code>.
+      </p>
+      <div className="row">
+        <label>
+          Name <input value={name} onChange={(e) => setName(e.target.value)} data-testid="typed-set-name" />
+        </label>
+      </div>
+      <textarea rows={5} className="grow" value={text} onChange={(e) => setText(e.target.value)} aria-label="Sentences, one per line" data-testid="typed-set-text" />
+      <div className="row">
+        <button onClick={add} disabled={!text.trim()} data-testid="typed-set-add">
+          Add and use this set
+        </button>
+      </div>
+      {errors.length > 0 && (
+        <ul className="banner error small-text" role="alert" data-testid="typed-set-errors">
+          {errors.map((e) => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
+      )}
+    </details>
   )
 }
 

@@ -256,6 +256,29 @@ function Results({ result }: { result: TypicalityResult }) {
             )}
           </PlotFrame>
         )}
+        {s.map && (
+          <div className="row small-text">
+            <label>
+              Or list the acts labelled{' '}
+              <select
+                value=""
+                onChange={(e) => {
+                  const key = e.target.value
+                  if (!key) return
+                  s.setBrushed(s.map!.points.filter((p) => (s.colorBy === 'polarity' ? p.polarity : p.foundation) === key).map((p) => p.index))
+                }}
+                data-testid="map-select-group"
+              >
+                <option value="">choose a {s.colorBy === 'polarity' ? 'polarity' : 'foundation'}…</option>
+                {[...new Set(s.map.points.map((p) => (s.colorBy === 'polarity' ? p.polarity : p.foundation)))].map((g) => (
+                  <option key={g} value={g}>
+                    {g}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+        )}
         {s.brushed.length > 0 && s.map && (
           <div data-testid="brushed-list">
             <h3>{s.brushed.length} selected acts</h3>
