@@ -1,6 +1,6 @@
 // Every e2e test runs with all non-localhost requests blocked, as on a machine without internet,
 // and records what it blocked.
-import { test as base, expect, type Page } from '@playwright/test'
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
 
 import { COMPLETIONS_PORT, HUB_PORT, SLOW_HUB_PORT } from './ports.ts'
@@ -18,16 +18,20 @@ function isLocal(url: string): boolean {
   }
 }
 
+async function blockInternet(context: BrowserContext): Promise<string[]> {
+  const blocked: string[] = []
+  await context.route('**/*', (route) => {
+    const url = route.request().url()
+    if (isLocal(url)) return route.continue()
+    blocked.push(url)
+    return route.abort('internetdisconnected')
+  })
+  return blocked
+}
+
 export const test = base.extend<{ blocked: string[] }>({
   blocked: async ({ context }, use) => {
-    const blocked: string[] = []
-    await context.route('**/*', (route) => {
-      const url = route.request().url()
-      if (isLocal(url)) return route.continue()
-      blocked.push(url)
-      return route.abort('internetdisconnected')
-    })
-    await use(blocked)
+    await use(await blockInternet(context))
   },
   page: async ({ page, blocked }, use) => {
     void blocked
@@ -43,6 +47,25 @@ export const test = base.extend<{ blocked: string[] }>({
 })
 
 export { expect }
+
+/**
+ * A page in a brand-new browser context (no storage, no cache, as on another computer), with the
+ * internet blocked like the test's own page. `done()` checks it had no uncaught errors and closes it.
+ */
+export async function freshPage(browser: Browser): Promise<{ page: Page; done: () => Promise<void> }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } })
+  await blockInternet(context)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  return {
+    page,
+    done: async () => {
+      await context.close()
+      expect(errors, 'uncaught errors in the fresh page').toEqual([])
+    },
+  }
+}
 
 /** Waits until the model store reports a loaded model and returns its info. */
 export async function waitForModel(page: Page, timeout = 120_000) {
@@ -75,4 +98,19 @@ export async function logits(page: Page, texts: string[]): Promise<number[]> {
 export async function screenshot(page: Page, name: string) {
   mkdirSync('test-results/screenshots', { recursive: true })
   await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: false })
+}
+
+/** Drops a file on the element with this test id, as a user dragging it from their desktop would. */
+export async function dropFile(page: Page, testId: string, name: string, bytes: Buffer | string) {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes
+  const dt = await page.evaluateHandle(
+    ({ name, b64 }) => {
+      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
+      const t = new DataTransfer()
+      t.items.add(new File([bin], name))
+      return t
+    },
+    { name, b64: data.toString('base64') },
+  )
+  await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: dt })
 }

@@ -1,20 +1,5 @@
-import { test, expect, screenshot, waitForModel } from './fixtures.ts'
+import { test, expect, screenshot, waitForModel, dropFile } from './fixtures.ts'
 import { readFileSync } from 'node:fs'
-import type { Page } from '@playwright/test'
-
-async function dropFile(page: Page, testId: string, name: string, bytes: Buffer | string) {
-  const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes
-  const dt = await page.evaluateHandle(
-    ({ name, b64 }) => {
-      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
-      const t = new DataTransfer()
-      t.items.add(new File([bin], name))
-      return t
-    },
-    { name, b64: data.toString('base64') },
-  )
-  await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: dt })
-}
 
 test('the Stimuli panel browses the built-in sets with filters, sorting and counts', async ({ page }) => {
   await page.goto('./?builtin=tiny-gpt2&device=wasm#/stimuli')

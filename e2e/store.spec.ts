@@ -1,20 +1,6 @@
-import { test, expect, waitForModel, screenshot } from './fixtures.ts'
+import { test, expect, waitForModel, screenshot, dropFile } from './fixtures.ts'
 import { readFileSync } from 'node:fs'
-import type { Page } from '@playwright/test'
 import { readSafetensors, tensorToFloat32 } from '../src/core/formats/safetensors.ts'
-
-async function dropFile(page: Page, testId: string, name: string, bytes: Buffer) {
-  const dt = await page.evaluateHandle(
-    ({ name, b64 }) => {
-      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
-      const t = new DataTransfer()
-      t.items.add(new File([bin], name))
-      return t
-    },
-    { name, b64: bytes.toString('base64') },
-  )
-  await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: dt })
-}
 
 test('import by drag-and-drop, capture, reload: the set and activations are still there; export and re-import give identical arrays', async ({ page }) => {
   await page.goto('./?builtin=tiny-gpt2&device=wasm#/stimuli')

@@ -19,6 +19,8 @@ export interface ModelState {
   env?: Environment
   status: ModelStatus
   info?: ModelInfo
+  /** Where the loaded model came from, so a share link can name it. */
+  source?: SourceSpec
   progress?: LoadProgress
   loadingLabel?: string
   error?: UserError
@@ -32,7 +34,8 @@ export interface ModelState {
   tryText: string
   topTokens?: { text: string; tokens: TopToken[] }
 
-  init(): Promise<void>
+  /** `wanted`: a model named by a share link, opened instead of the URL's or the kit's. */
+  init(wanted?: { source: SourceSpec; device?: DevicePreference; dtype?: Dtype }): Promise<void>
   load(source: SourceSpec, opts?: { device?: DevicePreference; dtype?: Dtype; label?: string; keepError?: boolean }): Promise<boolean>
   cancelLoad(): void
   describe(id: string): Promise<void>
@@ -71,16 +74,22 @@ export const modelStore = createStore<ModelState>()((set, get) => ({
   cache: [],
   tryText: 'It is wrong to steal because',
 
-  async init() {
+  async init(linked) {
     const w = modelWorker()
     const params = new URLSearchParams(globalThis.location?.search ?? '')
     const hubHost = params.get('hub') ?? localStorage.getItem(HUB_KEY) ?? 'https://huggingface.co/'
-    const devicePref = (params.get('device') ?? localStorage.getItem(DEVICE_KEY) ?? 'auto') as DevicePreference
+    const devicePref = (linked?.device ?? params.get('device') ?? localStorage.getItem(DEVICE_KEY) ?? 'auto') as DevicePreference
     set({ hubHost, devicePref })
     await w.setHubHost(hubHost)
     await w.setBuiltinBaseUrl(new URL('models/', document.baseURI).href)
     const [env, kit] = await Promise.all([w.environment(), workshopKit()])
     set({ env, status: 'idle' })
+    if (linked) {
+      if (await get().load(linked.source, { dtype: linked.dtype })) return
+      // The linked model failed: its error stays on screen while the built-in model opens.
+      await get().load({ kind: 'builtin', id: DEFAULT_BUILTIN_MODEL }, { keepError: true })
+      return
+    }
     const builtin = params.get('builtin')
     const wanted = params.get('model') ?? DEFAULT_HUB_MODEL
     if (builtin) {
@@ -125,7 +134,7 @@ export const modelStore = createStore<ModelState>()((set, get) => ({
           })
         }),
       )
-      set({ status: 'ready', info, progress: undefined, topTokens: undefined })
+      set({ status: 'ready', info, source, progress: undefined, topTokens: undefined })
       if (source.kind === 'hub' || source.kind === 'url') void get().refreshCache()
       void w.getStats().then((stats) => set({ stats }))
       return true

@@ -32,6 +32,20 @@ export interface TypicalityResult {
   report: TypicalityReport
 }
 
+/** The scatter and map of the result on screen, as a notebook keeps them. */
+export interface SavedTypicalityView {
+  layer: number
+  category: string
+  colorBy: 'foundation' | 'polarity'
+  projection?: CategoryProjection
+  map?: StimulusMap
+}
+
+/** Identifies a run: same model, set and options give the same numbers (seeded). */
+export function typicalityKey(modelKey: { sourceKey: string; dtype: string }, setHash: string, o: TypicalityOptionsUI): string {
+  return [modelKey.sourceKey, modelKey.dtype, setHash, o.hookKind, o.pooling, o.seed, o.bootstrap, o.pcaDims ?? 'full'].join('|')
+}
+
 export interface TypicalityOptionsUI {
   hookKind: HookKind
   pooling: Pooling
@@ -57,6 +71,10 @@ export interface TypicalityState {
   brushed: number[]
   setOptions(o: Partial<TypicalityOptionsUI>): void
   run(): Promise<void>
+  /** Shows the result of these options if this tab already computed it, else runs (reusing stored activations). */
+  runOrReuse(): Promise<'shown' | 'ran'>
+  /** Shows results read from a notebook, with the view it was saved with (no worker state behind them). */
+  showSaved(results: TypicalityResult[], currentKey: string | undefined, view?: SavedTypicalityView): void
   cancel(): void
   select(key: string): void
   removeResult(key: string): void
@@ -108,7 +126,7 @@ export const typicalityStore = createStore<TypicalityState>()((set, get) => ({
     const { set: stimuli, fallback } = typicalitySet()
     const { options } = get()
     const setHash = stimulusSetHash(stimuli)
-    const key = [info.sourceKey, info.dtype, setHash, options.hookKind, options.pooling, options.seed, options.pcaDims ?? 'full'].join('|')
+    const key = typicalityKey(info, setHash, options)
     set({ error: undefined, running: 'capturing', usedFallbackSet: fallback })
     const cancel = () => get().cancel()
     jobsStore.getState().upsert({ id: JOB, label: 'Capturing activations', fraction: 0, cancel })
@@ -163,6 +181,24 @@ export const typicalityStore = createStore<TypicalityState>()((set, get) => ({
       set({ running: undefined })
       jobsStore.getState().remove(JOB)
     }
+  },
+
+  async runOrReuse() {
+    const info = modelStore.getState().info
+    if (info) {
+      const key = typicalityKey(info, stimulusSetHash(typicalitySet().set), get().options)
+      if (get().results.some((r) => r.key === key) && (await analysisWorker().hasLayers(key))) {
+        get().select(key)
+        return 'shown'
+      }
+    }
+    await get().run()
+    return 'ran'
+  },
+
+  showSaved(saved, currentKey, view) {
+    const results = [...get().results.filter((r) => !saved.some((x) => x.key === r.key)), ...saved]
+    set({ results, currentKey, brushed: [], projection: view?.projection, map: view?.map, ...(view ? { layer: view.layer, category: view.category, colorBy: view.colorBy } : {}) })
   },
 
   cancel() {

@@ -10,10 +10,12 @@ import { StatusBar } from './StatusBar.tsx'
 import { TopBar } from './TopBar.tsx'
 import { Banners } from './Banners.tsx'
 import { Tour } from './Tour.tsx'
+import { ShareDialog } from './ShareDialog.tsx'
+import { NotebookDialog } from './NotebookDialog.tsx'
 import { usePresenter } from '../state/presenterStore.ts'
 
 function panelFromHash(): PanelId {
-  const id = globalThis.location?.hash.replace(/^#\/?/, '') as PanelId
+  const id = globalThis.location?.hash.replace(/^#\/?/, '').split('?')[0] as PanelId
   return PANELS.some((p) => p.id === id) ? id : 'model'
 }
 
@@ -58,6 +60,8 @@ export function App() {
       </main>
       <Tour />
       <StatusBar />
+      <ShareDialog />
+      <NotebookDialog />
     </div>
   )
 }

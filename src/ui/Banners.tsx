@@ -1,4 +1,6 @@
 import { useModel } from '../state/modelStore.ts'
+import { ShareBanner } from './ShareDialog.tsx'
+import { NotebookBanner } from './NotebookDialog.tsx'
 
 export function Banners() {
   const offline = useModel((s) => s.offlineFallback)
@@ -7,6 +9,8 @@ export function Banners() {
   const dismiss = useModel((s) => s.dismissError)
   return (
     <>
+      <ShareBanner />
+      <NotebookBanner />
       {error && (
         <div className="banner error" role="alert" data-testid="error-banner">
           <strong>{error.title}.</strong> {error.message} <span className="hint">{error.hint}</span>

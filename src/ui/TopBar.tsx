@@ -2,8 +2,8 @@ import { useModel } from '../state/modelStore.ts'
 import { useStimuli, activeSet } from '../state/stimuliStore.ts'
 import { usePresenter } from '../state/presenterStore.ts'
 import { firstStepOfPanel } from '../core/tour/tour.ts'
-
-const currentPanel = () => location.hash.replace(/^#\/?/, '').split('?')[0] || 'model'
+import { currentPanel, shareStore } from '../state/share.ts'
+import { notebookStore } from '../state/notebook.ts'
 
 export function TopBar() {
   const info = useModel((s) => s.info)
@@ -33,7 +33,7 @@ export function TopBar() {
           <span className="muted">none</span>
         )}
       </div>
-      <div className="topbar-item">
+      <div className="topbar-item topbar-fixed">
         <span className="label">Backend</span>{' '}
         {info ? <span className={`chip ${info.device}`}>{info.device === 'webgpu' ? 'WebGPU' : 'WASM'}</span> : <span className="muted">–</span>}
       </div>
@@ -41,6 +41,12 @@ export function TopBar() {
         <span className="label">Stimulus set</span> <strong data-testid="top-set">{set.name}</strong> <span className="muted">{set.items.length} items</span>
       </div>
       <div className="topbar-actions">
+        <button className="small secondary" onClick={() => shareStore.getState().makeLink()} data-testid="share-button">
+          Share link
+        </button>
+        <button className="small secondary" onClick={() => notebookStore.getState().setDialog(true)} data-testid="notebook-button">
+          Notebook
+        </button>
         <button className="small secondary" onClick={() => startTour(firstStepOfPanel(currentPanel()))} data-testid="tour-start">
           Guided tour
         </button>

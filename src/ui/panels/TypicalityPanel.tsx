@@ -38,7 +38,7 @@ function RunCard() {
     <div className="card" data-testid="typicality-run">
       <p>
         The lab runs every item of <strong>{set.name}</strong> ({set.items.length} items{fallback ? '; the active set has no moral labels, so the built-in set is used' : ''}) through{' '}
-        <strong>{info?.sourceLabel ?? 'the loaded model'}</strong>, reads the residual stream after every layer at the last token, and measures four kinds of
+        <strong>{info?.sourceLabel ?? 'the loaded model'}</strong>, reads the residual stream at every layer ({options.pooling === 'mean' ? 'averaged over the tokens' : 'at the last token'}), and measures four kinds of
         “moral indifference” layer by layer (Li, Teng & Wang, 2026).
       </p>
       <div className="row">
