@@ -13,7 +13,9 @@ const ISSUE_TITLES: Record<number, string> = {
   3: 'Issue 3: residual-stream hooks (capture, machinery, native runtime, memory)',
   4: 'Issue 4: stimuli import and the activation store',
   5: 'Issue 5: moral typicality diagnostics',
+  6: 'Issue 6: value entanglement',
   7: 'Issue 7: sparse autoencoders',
+  8: 'Issue 8: unsupervised elicitation (ICM)',
 }
 
 const start = (name: string) => `<!-- bench:${name}:start -->`

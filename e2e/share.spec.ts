@@ -2,6 +2,7 @@ import { test, expect, waitForModel, screenshot, freshPage, dropFile } from './f
 import { readFileSync } from 'node:fs'
 import type { Page } from '@playwright/test'
 import { base64UrlDecode, base64UrlEncode, readShareFromUrl } from '../src/core/share/link.ts'
+import { startStaticServer } from '../scripts/static-server.ts'
 
 test.setTimeout(300_000)
 
@@ -99,6 +100,39 @@ test('a share link reopens the experiment in a fresh browser: same model, set, s
   await expect.poll(async () => (await typicalityView(p2)).projection?.category).toBe('fairness.virtue')
   expectSameNumbers(original.report, (await typicalityView(p2)).report)
   await other.done()
+})
+
+test('on a static host under a sub-path without isolation headers, a share link reopens with the same numbers', async ({ page, browser }) => {
+  const site = await startStaticServer({ root: 'dist', base: '/course/moral-lens/', isolate: false })
+  try {
+    await page.goto(`${site.url}?builtin=tiny-gpt2&device=wasm#/typicality`)
+    await waitForModel(page)
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false)
+    await page.locator('[data-testid="typicality-run"] summary').click()
+    await page.getByRole('spinbutton', { name: /Bootstrap/ }).fill('50')
+    await page.getByTestId('typicality-run-button').click()
+    await expect(page.getByTestId('plot-categorical')).toBeVisible({ timeout: 180_000 })
+    await page.getByTestId('typicality-category').selectOption('loyalty.vice')
+    await expect.poll(async () => (await typicalityView(page)).projection?.category).toBe('loyalty.vice')
+    const original = await typicalityView(page)
+    await page.getByTestId('share-button').click()
+    const url = await page.getByTestId('share-url').inputValue()
+    expect(url.startsWith(`${site.url}#/typicality?x=`)).toBe(true)
+
+    const other = await freshPage(browser)
+    await other.page.goto(url)
+    await waitForModel(other.page)
+    await expect(other.page.getByTestId('share-opened')).toContainText('Re-computed', { timeout: 180_000 })
+    await expect.poll(async () => (await typicalityView(other.page)).projection?.category).toBe('loyalty.vice')
+    const reopened = await typicalityView(other.page)
+    expect(reopened.options).toEqual(original.options)
+    expectSameNumbers(original.report, reopened.report)
+    expectSameNumbers(original.projection, reopened.projection, 'projection')
+    for (const path of site.requests) expect(path.startsWith('/course/moral-lens/')).toBe(true)
+    await other.done()
+  } finally {
+    await site.close()
+  }
 })
 
 test('a tampered, damaged or oversized link says so and the lab opens clean', async ({ page }) => {
