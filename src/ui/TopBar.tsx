@@ -21,7 +21,7 @@ export function TopBar() {
         </span>{' '}
         Moral Lens
       </div>
-      <div className="topbar-item" data-testid="top-model">
+      <div className="topbar-item" data-testid="top-model" title={info ? `${info.sourceLabel} ${info.dtype}` : undefined}>
         <span className="label">Model</span>{' '}
         {info ? (
           <>
@@ -33,12 +33,12 @@ export function TopBar() {
           <span className="muted">none</span>
         )}
       </div>
-      <div className="topbar-item topbar-fixed">
+      <div className="topbar-item topbar-backend">
         <span className="label">Backend</span>{' '}
         {info ? <span className={`chip ${info.device}`}>{info.device === 'webgpu' ? 'WebGPU' : 'WASM'}</span> : <span className="muted">–</span>}
       </div>
-      <div className="topbar-item">
-        <span className="label">Stimulus set</span> <strong data-testid="top-set">{set.name}</strong> <span className="muted">{set.items.length} items</span>
+      <div className="topbar-item" title={`${set.name}, ${set.items.length} items`}>
+        <span className="label">Stimulus set</span> <strong data-testid="top-set">{set.name}</strong> <span className="muted topbar-count">{set.items.length} items</span>
       </div>
       <div className="topbar-actions">
         <button className="small secondary" onClick={() => shareStore.getState().makeLink()} data-testid="share-button">

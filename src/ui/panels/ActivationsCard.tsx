@@ -3,6 +3,7 @@ import { useActivations, activationsStore } from '../../state/activationsStore.t
 import { useModel } from '../../state/modelStore.ts'
 import { useStimuli, activeSet } from '../../state/stimuliStore.ts'
 import { formatBytes } from '../format.ts'
+import { CsvButton } from '../CsvButton.tsx'
 import type { HookKind } from '../../core/hooks/locate.ts'
 
 const KINDS: HookKind[] = ['resid_pre', 'resid_mid', 'resid_post']
@@ -90,7 +91,9 @@ export function ActivationsCard() {
               <th>Rows × width</th>
               <th>Stored as</th>
               <th>Size</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -122,6 +125,25 @@ export function ActivationsCard() {
       )}
       <div className="row">
         <span>{formatBytes(total)} in all.</span>
+        {a.captures.length > 0 && (
+          <CsvButton
+            columns={[
+              { header: 'model', value: (c) => c.modelLabel },
+              { header: 'dtype', value: (c) => c.key.dtype },
+              { header: 'device', value: (c) => c.key.device },
+              { header: 'set', value: (c) => setName(c.key.setHash) ?? c.setName },
+              { header: 'pooling', value: (c) => c.key.pooling },
+              { header: 'hooks', value: (c) => c.hooks.join(' ') },
+              { header: 'rows', value: (c) => c.rows },
+              { header: 'd_model', value: (c) => c.dModel },
+              { header: 'stored_as', value: (c) => c.storageDtype },
+              { header: 'bytes', value: (c) => c.bytes },
+            ]}
+            rows={a.captures}
+            filename="stored-activations"
+            what="the list of stored activations"
+          />
+        )}
         {a.captures.length > 0 && (
           <button className="small secondary" onClick={() => void a.removeAll()}>
             Delete all

@@ -1,7 +1,7 @@
 import { useSae } from '../../state/saeStore.ts'
 import { ADVERSARIAL_MORAL_PROMPTS, MODEL_JUDGE_LABEL, WIN_RATE_NOTES, editedWinRate, type PairwiseChoice } from '../../core/sae/behaviour.ts'
 import { readWinRate } from '../../core/sae/readings.ts'
-import { downloadText } from '../plots/export.ts'
+import { CsvButton } from '../CsvButton.tsx'
 import { Readings } from './Readings.tsx'
 
 /** An answer as text; one that is only whitespace says so instead of looking blank. */
@@ -20,14 +20,7 @@ export function BehaviourCheck() {
   const user = editedWinRate(b.judgements)
   const model = editedWinRate(b.modelJudgements)
   const judged = new Map(b.judgements.map((j) => [j.trialId, j]))
-  const csv = () => {
-    const head = ['trial', 'prompt', 'left', 'right', 'choice', 'winner', 'judge']
-    const rows = [...b.judgements, ...b.modelJudgements].map((j) => {
-      const t = b.trials.find((x) => x.trialId === j.trialId)!
-      return [j.trialId, JSON.stringify(t.prompt), t.left, t.right, j.choice, j.winner, j.judge].join(',')
-    })
-    downloadText([head.join(','), ...rows].join('\n') + '\n', 'sae-behaviour-judgements.csv', 'text/csv')
-  }
+  const trialOf = (id: string) => b.trials.find((x) => x.trialId === id)
   return (
     <div className="card" data-testid="sae-behaviour">
       <h2>5 · Does the edit change the model’s answers for the better?</h2>
@@ -147,9 +140,22 @@ export function BehaviourCheck() {
             <button className="secondary" onClick={() => void s.modelJudge()} disabled={!!s.running} data-testid="sae-model-judge">
               Let the loaded model judge too
             </button>
-            <button className="small secondary" onClick={csv} disabled={b.judgements.length + b.modelJudgements.length === 0}>
-              judgements as CSV
-            </button>
+            <CsvButton
+              columns={[
+                { header: 'trial', value: (j) => j.trialId },
+                { header: 'prompt', value: (j) => trialOf(j.trialId)?.prompt },
+                { header: 'left', value: (j) => trialOf(j.trialId)?.left },
+                { header: 'right', value: (j) => trialOf(j.trialId)?.right },
+                { header: 'choice', value: (j) => j.choice },
+                { header: 'winner', value: (j) => j.winner },
+                { header: 'judge', value: (j) => j.judge },
+              ]}
+              rows={[...b.judgements, ...b.modelJudgements]}
+              filename="sae-behaviour-judgements"
+              what="the judgements"
+              label="judgements as CSV"
+              disabled={b.judgements.length + b.modelJudgements.length === 0}
+            />
           </div>
           {b.modelJudged || s.running === 'judge' ? (
             <div className="banner small-text" data-testid="sae-model-verdicts">

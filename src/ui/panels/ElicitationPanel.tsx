@@ -5,6 +5,7 @@ import { LineChart, type LinePoint } from '../plots/LineChart.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
 import { downloadText } from '../plots/export.ts'
 import { labelsToJsonl } from '../../core/icm/datasets.ts'
+import { CsvButton } from '../CsvButton.tsx'
 
 function thin<T>(xs: T[], max = 300): T[] {
   if (xs.length <= max) return xs
@@ -162,7 +163,7 @@ function Live() {
         {labelled.length ? ` (${(s.forwardPasses / labelled.length).toFixed(1)} per labelled claim)` : ''}
         {info?.randomWeights && s.scorer === 'model' ? ' · random-weight model: the labels mean nothing' : ''}
       </p>
-      <div className="balance" aria-label={`Label balance: ${pct(share)} True, ${pct(1 - share)} False`} data-testid="icm-balance">
+      <div className="balance" role="img" aria-label={`Label balance: ${pct(share)} True, ${pct(1 - share)} False`} data-testid="icm-balance">
         <span className="bar-true" style={{ width: pct(share) }}>
           True {pct(share)}
         </span>
@@ -204,6 +205,18 @@ function Live() {
       {s.itemIds.length > 0 && (
         <details open={s.itemIds.length <= 40}>
           <summary>The labelled claims (latest changes highlighted)</summary>
+          <CsvButton
+            columns={[
+              { header: 'id', value: (id) => id },
+              { header: 'claim', value: (_, i) => s.itemTexts[i] },
+              { header: 'icm_label', value: (_, i) => (s.labels[i] === null || s.labels[i] === undefined ? undefined : s.labels[i] === 1) },
+              { header: 'gold', value: (_, i) => (s.gold[i] === undefined ? undefined : s.gold[i] === 1) },
+              { header: 'flips', value: (_, i) => s.flips[i] ?? 0 },
+            ]}
+            rows={s.itemIds}
+            filename="icm-labels"
+            what="the labelled claims"
+          />
           <table className="small-text" data-testid="icm-labels">
             <thead>
               <tr>
@@ -282,6 +295,18 @@ function Result() {
               ))}
             </tbody>
           </table>
+          <CsvButton
+            columns={[
+              { header: 'method', value: (b) => BASELINE_NAMES[b.name] ?? b.name },
+              { header: 'accuracy', value: (b) => b.accuracy.accuracy },
+              { header: 'ci_low', value: (b) => b.accuracy.lo },
+              { header: 'ci_high', value: (b) => b.accuracy.hi },
+              { header: 'demonstrations', value: (b) => b.demonstrations },
+            ]}
+            rows={r.baselines}
+            filename="icm-baselines"
+            what="the baseline accuracies"
+          />
         </>
       )}
       {r.failures && (
@@ -308,6 +333,23 @@ function Result() {
             ))}
           </tbody>
         </table>
+      )}
+      {r.failures && (
+        <CsvButton
+          columns={[
+            { header: 'category', value: (f) => f.category },
+            { header: 'claims', value: (f) => f.n },
+            { header: 'zero_shot_share', value: (f) => f.zeroShot.share },
+            { header: 'zero_shot_low', value: (f) => f.zeroShot.lo },
+            { header: 'zero_shot_high', value: (f) => f.zeroShot.hi },
+            { header: 'icm_share', value: (f) => f.icm?.share },
+            { header: 'icm_low', value: (f) => f.icm?.lo },
+            { header: 'icm_high', value: (f) => f.icm?.hi },
+          ]}
+          rows={r.failures}
+          filename="icm-failures"
+          what="the failure shares per group category"
+        />
       )}
       <details className="method-note" open>
         <summary>Method notes and approximations</summary>

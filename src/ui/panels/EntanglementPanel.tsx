@@ -9,7 +9,8 @@ import { CoefficientPlot, type CoefficientRow } from '../plots/CoefficientPlot.t
 import { Heatmap } from '../plots/Heatmap.tsx'
 import { ScatterPlot } from '../plots/ScatterPlot.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
-import { downloadText } from '../plots/export.ts'
+import { CsvButton } from '../CsvButton.tsx'
+import type { CsvColumn } from '../../core/export/csv.ts'
 
 const KIND_LABEL: Record<ValueKind, string> = { moral: 'moral goodness', grammatical: 'grammatical acceptability', economic: 'economic worth' }
 
@@ -235,13 +236,17 @@ function Ablation() {
         return v(y) - v(x)
       })
     : []
-  const csv = () => {
-    if (!a) return
-    const kinds = s.probes!.kinds
-    const head = ['id', 'text', ...kinds.flatMap((k) => [`${k}_before`, `${k}_after`, `${k}_random`])]
-    const lines = a.items.map((it) => [it.id, JSON.stringify(it.text), ...kinds.flatMap((k) => [it.before[k], it.after[k], it.random[k]])].join(','))
-    downloadText([head.join(','), ...lines].join('\n') + '\n', 'entanglement-ablation.csv', 'text/csv')
-  }
+  const kinds = s.probes!.kinds
+  type Item = NonNullable<typeof a>['items'][number]
+  const csvColumns: CsvColumn<Item>[] = [
+    { header: 'id', value: (it) => it.id },
+    { header: 'text', value: (it) => it.text },
+    ...kinds.flatMap((k): CsvColumn<Item>[] => [
+      { header: `${k}_before`, value: (it) => it.before[k] },
+      { header: `${k}_after`, value: (it) => it.after[k] },
+      { header: `${k}_random`, value: (it) => it.random[k] },
+    ]),
+  ]
   return (
     <div className="card" data-testid="entanglement-ablation">
       <h2>Remove the moral direction</h2>
@@ -297,9 +302,7 @@ function Ablation() {
                 ))}
               </select>
             </label>
-            <button className="small secondary" onClick={csv}>
-              table as CSV
-            </button>
+            <CsvButton columns={csvColumns} rows={a.items} filename="entanglement-ablation" what="the ablation table (every sentence)" label="table as CSV" />
           </div>
           <table className="small-text" data-testid="ablation-items">
             <thead>

@@ -2,7 +2,8 @@ import { FEATURE_PAGE_SIZE, useSae } from '../../state/saeStore.ts'
 import { MORAL_VECTOR_AXES } from '../../core/stimuli/types.ts'
 import { Histogram } from '../plots/Histogram.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
-import { downloadText } from '../plots/export.ts'
+import { CsvButton } from '../CsvButton.tsx'
+import { seriesColor } from '../plots/palette.ts'
 import type { FeatureSortKey } from '../../core/sae/labels.ts'
 
 const SORTS: [FeatureSortKey, string][] = [
@@ -48,11 +49,7 @@ export function FeatureBrowser() {
   if (!s.statsReady || !s.page) return null
   const q = s.query
   const pages = Math.max(1, Math.ceil(s.page.total / FEATURE_PAGE_SIZE))
-  const csv = async () => {
-    const rows = s.page!.rows
-    const head = ['feature', 'density', 'maxActivation', 'meanActivation', 'monosemanticity', 'bestAxis', 'bestAxisRho', 'bestLabel', 'bestLabelRho']
-    downloadText([head.join(','), ...rows.map((r) => head.map((h) => (r as unknown as Record<string, unknown>)[h] ?? '').join(','))].join('\n') + '\n', 'sae-features.csv', 'text/csv')
-  }
+  const csvColumns = ['feature', 'density', 'maxActivation', 'meanActivation', 'monosemanticity', 'bestAxis', 'bestAxisRho', 'bestLabel', 'bestLabelRho']
   return (
     <div className="card" data-testid="sae-browser">
       <h2>3 · Browse the features</h2>
@@ -137,9 +134,7 @@ export function FeatureBrowser() {
             <button className="small secondary" disabled={q.page + 1 >= pages} onClick={() => void s.setQuery({ page: q.page + 1 })}>
               next →
             </button>
-            <button className="small secondary" onClick={() => void csv()}>
-              this page as CSV
-            </button>
+            <CsvButton columns={csvColumns} rows={s.page.rows} filename="sae-features" what="this page of features" label="this page as CSV" />
           </div>
         </div>
         <FeatureDetailView />
@@ -233,7 +228,7 @@ function FeatureDetailView() {
                 <tr key={c.label.key}>
                   <td title={c.label.description}>{c.label.key}</td>
                   <td>
-                    <span className="bar" style={{ width: `${Math.round(Math.abs(c.rho) * 80)}px`, background: c.rho >= 0 ? '#0072B2' : '#D55E00' }} aria-hidden="true" /> {c.rho >= 0 ? '+' : '−'}
+                    <span className="bar" style={{ width: `${Math.round(Math.abs(c.rho) * 80)}px`, background: seriesColor(c.rho >= 0 ? 0 : 3) }} aria-hidden="true" /> {c.rho >= 0 ? '+' : '−'}
                     {Math.abs(c.rho).toFixed(2)}
                   </td>
                   <td>{c.label.n}</td>
@@ -241,6 +236,17 @@ function FeatureDetailView() {
               ))}
             </tbody>
           </table>
+          <CsvButton
+            columns={[
+              { header: 'label', value: (c) => c.label.key },
+              { header: 'description', value: (c) => c.label.description },
+              { header: 'rho', value: (c) => c.rho },
+              { header: 'items', value: (c) => c.label.n },
+            ]}
+            rows={corr}
+            filename={`sae-feature-${f}-correlations`}
+            what={`the correlations of feature ${f} with the moral labels`}
+          />
         </details>
       )}
     </div>

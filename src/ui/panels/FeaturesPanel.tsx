@@ -7,7 +7,8 @@ import { SAE_CFG_FILENAME, SAE_WEIGHTS_FILENAME } from '../../core/sae/saelens.t
 import { LineChart } from '../plots/LineChart.tsx'
 import { Histogram } from '../plots/Histogram.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
-import { downloadBytes, downloadText } from '../plots/export.ts'
+import { downloadBytes } from '../plots/export.ts'
+import { CsvButton } from '../CsvButton.tsx'
 import { FeatureBrowser } from './FeatureBrowser.tsx'
 import { MoralFeatures } from './MoralFeatures.tsx'
 import { BehaviourCheck } from './BehaviourCheck.tsx'
@@ -219,10 +220,7 @@ function TrainingCard() {
   const sparsity = [{ name: 'L0', points: h.map((m) => ({ x: m.step, y: m.l0 })) }]
   const mse = [{ name: 'MSE', points: h.map((m) => ({ x: m.step, y: m.mseLoss })) }]
   const topk = s.sae?.architecture === 'topk' || (s.config.architecture ?? 'topk') === 'topk'
-  const csv = () => {
-    const cols = ['step', 'tokens', 'lr', 'loss', 'mseLoss', 'auxLoss', 'l1Loss', 'explainedVariance', 'l0', 'deadFraction', 'denseFraction', 'tokensPerSecond'] as const
-    downloadText([cols.join(','), ...h.map((m) => cols.map((c) => m[c]).join(','))].join('\n') + '\n', 'sae-training.csv', 'text/csv')
-  }
+  const csvColumns = ['step', 'tokens', 'lr', 'loss', 'mseLoss', 'auxLoss', 'l1Loss', 'explainedVariance', 'l0', 'deadFraction', 'denseFraction', 'tokensPerSecond']
   return (
     <div className="card" data-testid="sae-training">
       <h2>Training {s.paused ? '(paused)' : ''}</h2>
@@ -254,9 +252,7 @@ function TrainingCard() {
       )}
       {last && s.trainRun && <Readings items={readTraining(last, s.trainRun.steps, s.trainRun.cancelled)} />}
       {h.length > 0 && (
-        <button className="small secondary" onClick={csv}>
-          training curves as CSV
-        </button>
+        <CsvButton columns={csvColumns} rows={h} filename="sae-training" what="the training curves" label="training curves as CSV" />
       )}
     </div>
   )

@@ -4,6 +4,7 @@ import { useInside, insideStore } from '../../state/insideStore.ts'
 import { LayerDiagram } from './LayerDiagram.tsx'
 import { LineChart } from '../plots/LineChart.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
+import { CsvButton } from '../CsvButton.tsx'
 
 export function InsideModel() {
   const info = useModel((s) => s.info)
@@ -21,7 +22,9 @@ export function InsideModel() {
             <strong data-testid="hook-count">{hooks.names.length}</strong> hook points: before each block (<code>hook_resid_pre</code>), between
             attention and MLP (<code>hook_resid_mid</code>) and after it (<code>hook_resid_post</code>).
           </p>
-          <LayerDiagram info={info} />
+          <PlotFrame title="Where can the lab read and change the residual stream?" name="layer-diagram">
+            {(ref) => <LayerDiagram info={info} svgRef={ref} />}
+          </PlotFrame>
           <LensTool />
         </>
       ) : (
@@ -118,6 +121,20 @@ function LensTool() {
               ))}
             </tbody>
           </table>
+          <CsvButton
+            columns={[
+              { header: 'layer', value: (_, i) => layerOf(i) },
+              { header: 'hook', value: (l) => l.hook },
+              { header: 'norm', value: (l) => l.norm },
+              ...[0, 1, 2, 3, 4].flatMap((k) => [
+                { header: `top${k + 1}_token`, value: (l: (typeof lens.layers)[number]) => l.top[k]?.token },
+                { header: `top${k + 1}_prob`, value: (l: (typeof lens.layers)[number]) => l.top[k]?.prob },
+              ]),
+            ]}
+            rows={lens.layers}
+            filename="logit-lens"
+            what="the logit lens table"
+          />
         </div>
       )}
     </>

@@ -5,7 +5,7 @@ import type { ModelInfo } from '../../core/model/causal-lm.ts'
  * The layer stack with the residual stream drawn as one highlighted line through it, and a dot
  * at every hook point the lab located (pre, mid and post of each block).
  */
-export function LayerDiagram({ info }: { info: ModelInfo }) {
+export function LayerDiagram({ info, svgRef }: { info: ModelInfo; svgRef?: React.RefObject<SVGSVGElement | null> }) {
   const [hover, setHover] = useState<string | null>(null)
   const L = info.nLayers
   const width = 1000
@@ -22,6 +22,7 @@ export function LayerDiagram({ info }: { info: ModelInfo }) {
       r={hover === name ? 7 : 5}
       className="hook-dot"
       tabIndex={0}
+      role="img"
       aria-label={`${name}: ${values[name] ?? ''}`}
       onMouseEnter={() => setHover(name)}
       onFocus={() => setHover(name)}
@@ -30,7 +31,7 @@ export function LayerDiagram({ info }: { info: ModelInfo }) {
   )
   return (
     <div className="layer-diagram" data-testid="layer-diagram">
-      <svg viewBox={`0 0 ${width} 190`} width="100%" role="img" aria-label={`Residual stream through ${L} layers with ${info.hooks.names.length} hook points`}>
+      <svg ref={svgRef} viewBox={`0 0 ${width} 190`} width="100%" role="group" aria-label={`Residual stream through ${L} layers with ${info.hooks.names.length} hook points`}>
         <rect x={4} y={y - 22} width={72} height={44} rx={6} className="diagram-box" />
         <text x={40} y={y + 4} textAnchor="middle" fontSize={13}>
           embed

@@ -8,6 +8,7 @@ import { formatBytes, formatDuration } from '../format.ts'
 import { entriesFromDrop, entriesFromFileList } from '../folderInput.ts'
 import { InsideModel } from './InsideModel.tsx'
 import { kitModelSource, useWorkshop } from '../../state/workshop.ts'
+import { CsvButton } from '../CsvButton.tsx'
 
 export function ModelPanel() {
   return (
@@ -147,6 +148,14 @@ function TryModel() {
           </tbody>
         </table>
       )}
+      {top && (
+        <CsvButton
+          columns={[{ header: 'token_id', value: (t) => t.id }, { header: 'token', value: (t) => t.token }, { header: 'probability', value: (t) => t.prob }, { header: 'logit', value: (t) => t.logit }]}
+          rows={top.tokens}
+          filename="next-tokens"
+          what="the most likely next tokens"
+        />
+      )}
     </div>
   )
 }
@@ -168,7 +177,9 @@ function WorkshopModels() {
             <th>Model</th>
             <th>Size per dtype</th>
             <th>Dtype</th>
-            <th />
+            <th>
+              <span className="sr-only">Load</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -198,6 +209,12 @@ function WorkshopModels() {
           ))}
         </tbody>
       </table>
+      <CsvButton
+        columns={[{ header: 'title', value: (m) => m.title }, { header: 'id', value: (m) => m.id }, { header: 'path', value: (m) => m.path }, { header: 'sizes', value: (m) => m.dtypes.map((d) => `${d.dtype} ${d.bytes}`).join('; ') }]}
+        rows={kit.models}
+        filename="workshop-models"
+        what="this workshop's models"
+      />
     </div>
   )
 }
@@ -256,7 +273,9 @@ function OpenModel() {
             <th>Model</th>
             <th>Size per dtype (before download)</th>
             <th>Dtype</th>
-            <th />
+            <th>
+              <span className="sr-only">Load</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -290,6 +309,18 @@ function OpenModel() {
           })}
         </tbody>
       </table>
+      <CsvButton
+        columns={[
+          { header: 'title', value: (m) => m.title },
+          { header: 'id', value: (m) => m.id },
+          { header: 'parameters', value: (m) => m.parameters },
+          { header: 'instruct', value: (m) => m.instruct },
+          { header: 'sizes', value: (m) => sizeText(sizes[m.id], m.publishedSizes) },
+        ]}
+        rows={CATALOG}
+        filename="model-catalog"
+        what="the model catalogue"
+      />
       <form
         className="row"
         onSubmit={(e) => {
@@ -427,7 +458,9 @@ function CacheCard() {
                 <th>Model</th>
                 <th>Files</th>
                 <th>Size</th>
-                <th />
+                <th>
+                  <span className="sr-only">Delete</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -445,6 +478,7 @@ function CacheCard() {
               ))}
             </tbody>
           </table>
+          <CsvButton columns={[{ header: 'model', value: ([m]) => m }, { header: 'files', value: ([, g]) => g.urls.length }, { header: 'bytes', value: ([, g]) => g.size }]} rows={[...groups]} filename="cached-models" what="the cached models" />
           <p>
             {formatBytes(total)} in all.{' '}
             <button className="small" onClick={clear} data-testid="cache-clear">

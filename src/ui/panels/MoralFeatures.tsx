@@ -5,7 +5,7 @@ import { TYPICALITY_METRICS } from '../../core/typicality/views.ts'
 import { LineChart } from '../plots/LineChart.tsx'
 import { CoefficientPlot, type CoefficientRow } from '../plots/CoefficientPlot.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
-import { downloadText } from '../plots/export.ts'
+import { CsvButton } from '../CsvButton.tsx'
 import { Readings } from './Readings.tsx'
 
 const DIAGNOSTICS: [string, string][] = [
@@ -44,34 +44,49 @@ export function MoralFeatures() {
         <>
           <Readings items={readings} />
           {s.moral.length > 0 && (
-            <table className="small-text" data-testid="sae-moral-table">
-              <thead>
-                <tr>
-                  <th scope="col">Use</th>
-                  <th scope="col">Feature</th>
-                  <th scope="col">Coordinate</th>
-                  <th scope="col">ρ</th>
-                  <th scope="col">Margin</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.moral.map((m) => (
-                  <tr key={m.feature}>
-                    <td>
-                      <input type="checkbox" checked={s.chosen.includes(m.feature)} onChange={() => toggle(m.feature)} aria-label={`Re-align feature ${m.feature}`} />
-                    </td>
-                    <td>
-                      <button className="link" onClick={() => void s.selectFeature(m.feature)}>
-                        #{m.feature}
-                      </button>
-                    </td>
-                    <td>{m.axisName}</td>
-                    <td>{m.rho.toFixed(2)}</td>
-                    <td>{m.margin.toFixed(2)}</td>
+            <>
+              <table className="small-text" data-testid="sae-moral-table">
+                <caption className="sr-only">Moral features: the coordinate each tracks, its correlation and its lead over the runner-up</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Use</th>
+                    <th scope="col">Feature</th>
+                    <th scope="col">Coordinate</th>
+                    <th scope="col">ρ</th>
+                    <th scope="col">Margin</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {s.moral.map((m) => (
+                    <tr key={m.feature}>
+                      <td>
+                        <input type="checkbox" checked={s.chosen.includes(m.feature)} onChange={() => toggle(m.feature)} aria-label={`Re-align feature ${m.feature}`} />
+                      </td>
+                      <td>
+                        <button className="link" onClick={() => void s.selectFeature(m.feature)}>
+                          #{m.feature}
+                        </button>
+                      </td>
+                      <td>{m.axisName}</td>
+                      <td>{m.rho.toFixed(2)}</td>
+                      <td>{m.margin.toFixed(2)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <CsvButton
+                columns={[
+                  { header: 'feature', value: (m) => m.feature },
+                  { header: 'coordinate', value: (m) => m.axisName },
+                  { header: 'rho', value: (m) => m.rho },
+                  { header: 'margin', value: (m) => m.margin },
+                  { header: 'chosen', value: (m) => s.chosen.includes(m.feature) },
+                ]}
+                rows={s.moral}
+                filename="sae-moral-features"
+                what="the moral features table"
+              />
+            </>
           )}
           <div className="row small-text">
             <label>
@@ -141,7 +156,9 @@ function Realignment() {
           {r.stoppedEarly ? ' (stopped early)' : ''}; λ = {r.lambda.toExponential(2)}; RDM loss on fitted pairs {r.rdmLoss.before.toFixed(4)} → {r.rdmLoss.after.toFixed(4)}; edit size {(100 * r.editNorm.relativeRms).toFixed(1)}% of the
           activations’ spread. {r.items.rsaItems.length} items with a moral vector ({r.items.validation.length} held out), {r.items.zeroVector} neutral items kept out of the loss.
         </p>
-        <LineChart series={loss} xLabel="Step" yLabel="RDM loss" description="Re-alignment loss during fitting" width={520} height={200} />
+        <PlotFrame title="Did the fit converge?" name="sae-realignment-loss" testId="plot-sae-realign-loss">
+          {(ref) => <LineChart svgRef={ref} series={loss} xLabel="Step" yLabel="RDM loss" description="Re-alignment loss during fitting" width={520} height={200} />}
+        </PlotFrame>
       </details>
       <div className="row">
         <button className="secondary" onClick={() => void s.runDiagnostics()} disabled={!!s.running} data-testid="sae-diagnostics">
@@ -156,14 +173,15 @@ function Realignment() {
 function Diagnostics() {
   const d = useSae((st) => st.diagnostics)
   if (!d) return null
-  const csv = () => {
-    const head = ['layer', ...DIAGNOSTICS.flatMap(([id]) => [`${id}_before`, `${id}_after`])]
-    const rows = d.before.layers.map((l, i) => [l.layer, ...DIAGNOSTICS.flatMap(([id]) => {
-      const m = TYPICALITY_METRICS.find((x) => x.id === id)!
-      return [m.value(l) ?? '', m.value(d.after.layers[i]) ?? '']
-    })].join(','))
-    downloadText([head.join(','), ...rows].join('\n') + '\n', 'sae-diagnostics-before-after.csv', 'text/csv')
-  }
+  const csvHead = ['layer', ...DIAGNOSTICS.flatMap(([id]) => [`${id}_before`, `${id}_after`])]
+  const csvRows = () =>
+    d.before.layers.map((l, i) => [
+      l.layer,
+      ...DIAGNOSTICS.flatMap(([id]) => {
+        const m = TYPICALITY_METRICS.find((x) => x.id === id)!
+        return [m.value(l), m.value(d.after.layers[i])]
+      }),
+    ])
   const editLayer = Number(/^blocks\.(\d+)\./.exec(d.hook)?.[1] ?? 0)
   return (
     <div data-testid="sae-diagnostics-result">
@@ -195,9 +213,7 @@ function Diagnostics() {
         )
       })}
       </div>
-      <button className="small secondary" onClick={csv}>
-        before/after as CSV
-      </button>
+      <CsvButton columns={csvHead} rows={csvRows} filename="sae-diagnostics-before-after" what="the diagnostics before and after the edit" label="before/after as CSV" />
     </div>
   )
 }

@@ -7,6 +7,7 @@ import { CORE_FOUNDATIONS } from '../../core/stimuli/types.ts'
 import { formatBytes } from '../format.ts'
 import { ActivationsCard } from './ActivationsCard.tsx'
 import { parseTypedSet } from '../../core/stimuli/typed.ts'
+import { CsvButton } from '../CsvButton.tsx'
 
 const PAGE = 50
 
@@ -82,7 +83,9 @@ function SetList() {
             <th>Set</th>
             <th>Items</th>
             <th>Source and licence</th>
-            <th />
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -118,6 +121,20 @@ function SetList() {
           ))}
         </tbody>
       </table>
+      <CsvButton
+        columns={[
+          { header: 'name', value: (s) => s.name },
+          { header: 'kind', value: (s) => s.kind },
+          { header: 'hash', value: (s) => hashes[s.id] },
+          { header: 'items', value: (s) => s.items.length },
+          { header: 'source', value: (s) => s.source },
+          { header: 'licence', value: (s) => s.licence },
+          { header: 'active', value: (s) => s.id === activeId },
+        ]}
+        rows={sets}
+        filename="stimulus-sets"
+        what="the list of stimulus sets"
+      />
     </div>
   )
 }
@@ -334,6 +351,7 @@ function ImportPreview() {
         <details open={result.kept === 0 || result.droppedTotal <= 10}>
           <summary>Why rows are dropped ({result.droppedTotal})</summary>
           <table className="small-text" data-testid="import-dropped">
+            <caption className="sr-only">Dropped rows (first 30)</caption>
             <thead>
               <tr>
                 <th>Line</th>
@@ -349,10 +367,17 @@ function ImportPreview() {
               ))}
             </tbody>
           </table>
+          <CsvButton columns={[{ header: 'line', value: (d) => d.line }, { header: 'reason', value: (d) => d.reason }]} rows={result.dropped} filename="import-dropped-rows" what="the dropped rows" />
         </details>
       )}
       <table className="small-text">
         <caption>First items</caption>
+        <thead className="sr-only">
+          <tr>
+            <th scope="col">Text</th>
+            <th scope="col">Labels</th>
+          </tr>
+        </thead>
         <tbody>
           {result.set.items.slice(0, 5).map((it) => (
             <tr key={it.id}>
@@ -362,6 +387,12 @@ function ImportPreview() {
           ))}
         </tbody>
       </table>
+      <CsvButton
+        columns={[{ header: 'text', value: (it) => it.text }, { header: 'foundation', value: (it) => it.foundation }, { header: 'polarity', value: (it) => it.polarity }, { header: 'typicality', value: (it) => it.typicality }, { header: 'gold', value: (it) => it.gold }]}
+        rows={result.set.items.slice(0, 5)}
+        filename="import-first-items"
+        what="the first items of the import"
+      />
     </div>
   )
 }
@@ -407,16 +438,18 @@ function SetBrowser() {
           <caption>Items per foundation and polarity</caption>
           <thead>
             <tr>
-              <th />
+              <th scope="col">Foundation</th>
               {['virtue', 'vice', 'neutral'].map((p) => (
-                <th key={p}>{p}</th>
+                <th key={p} scope="col">
+                  {p}
+                </th>
               ))}
             </tr>
           </thead>
           <tbody>
             {[...CORE_FOUNDATIONS, 'liberty', NONE].filter((f) => counts.cells[f]).map((f) => (
               <tr key={f}>
-                <th>{f}</th>
+                <th scope="row">{f}</th>
                 {['virtue', 'vice', 'neutral'].map((p) => (
                   <td key={p}>{counts.cells[f]?.[p] ?? 0}</td>
                 ))}
@@ -424,6 +457,14 @@ function SetBrowser() {
             ))}
           </tbody>
         </table>
+      )}
+      {hasFoundations && (
+        <CsvButton
+          columns={['foundation', 'virtue', 'vice', 'neutral']}
+          rows={[...CORE_FOUNDATIONS, 'liberty', NONE].filter((f) => counts.cells[f]).map((f) => [f, ...['virtue', 'vice', 'neutral'].map((p) => counts.cells[f]?.[p] ?? 0)])}
+          filename={`${set.name}-cell-counts`}
+          what="the items per foundation and polarity"
+        />
       )}
       <div className="row filters">
         <label className="grow">
@@ -473,6 +514,25 @@ function SetBrowser() {
         Showing {rows.length ? page * PAGE + 1 : 0}–{page * PAGE + rows.length} of {visible.length}
         {visible.length !== set.items.length ? ` (filtered from ${set.items.length})` : ''}
       </p>
+      <CsvButton
+        columns={[
+          { header: 'id', value: (it) => it.id },
+          { header: 'text', value: (it) => it.text },
+          { header: 'foundation', value: (it) => it.foundation },
+          { header: 'polarity', value: (it) => it.polarity },
+          { header: 'typicality', value: (it) => it.typicality },
+          { header: 'values', value: (it) => (it.values ? Object.entries(it.values).map(([k, v]) => `${k}=${v}`).join(' ') : undefined) },
+          { header: 'gold', value: (it) => it.gold },
+          { header: 'consistency_group', value: (it) => it.consistencyGroup },
+          { header: 'consistency_key', value: (it) => it.consistencyKey },
+          { header: 'split', value: (it) => it.split },
+        ]}
+        rows={visible}
+        filename={set.name}
+        what={`the ${visible.length} items shown (every page)`}
+        label={`all ${visible.length} items as CSV`}
+        testId="stimuli-csv"
+      />
       <table className="items small-text" data-testid="stimuli-table">
         <thead>
           <tr>

@@ -9,6 +9,7 @@ import { LineChart, type LineSeries } from '../plots/LineChart.tsx'
 import { ScatterPlot } from '../plots/ScatterPlot.tsx'
 import { PlotFrame } from '../plots/PlotFrame.tsx'
 import { downloadText } from '../plots/export.ts'
+import { CsvButton } from '../CsvButton.tsx'
 
 const CATEGORIES = CORE_FOUNDATIONS.flatMap((f) => [`${f}.virtue`, `${f}.vice`])
 
@@ -120,11 +121,6 @@ function Results({ result }: { result: TypicalityResult }) {
       </PlotFrame>
     )
   }
-  const csv = () => {
-    const head = ['layer', ...TYPICALITY_METRICS.map((m) => m.id)]
-    const rows = result.report.layers.map((l) => [l.layer, ...TYPICALITY_METRICS.map((m) => m.value(l) ?? '')].join(','))
-    downloadText([head.join(','), ...rows].join('\n') + '\n', `typicality-${result.modelLabel.replace(/\W+/g, '_')}.csv`, 'text/csv')
-  }
   return (
     <div data-testid="typicality-results">
       <div className="card">
@@ -133,9 +129,14 @@ function Results({ result }: { result: TypicalityResult }) {
         </h2>
         <p className="small-text muted">
           {result.hookKind}, {result.pooling} token, {result.report.layers.length} layers, {result.report.counts.items} items · {new Date(result.createdAt).toLocaleString()} ·{' '}
-          <button className="link" onClick={csv}>
-            table as CSV
-          </button>{' '}
+          <CsvButton
+            className="link"
+            columns={[{ header: 'layer', value: (l) => l.layer }, ...TYPICALITY_METRICS.map((m) => ({ header: m.id, value: (l: (typeof result.report.layers)[number]) => m.value(l) }))]}
+            rows={result.report.layers}
+            filename={`typicality-${result.modelLabel}`}
+            what="the per-layer diagnostics"
+            label="table as CSV"
+          />{' '}
           ·{' '}
           <button className="link" onClick={() => downloadText(JSON.stringify(result, null, 2), `typicality-${result.modelLabel.replace(/\W+/g, '_')}.json`, 'application/json')}>
             full result as JSON
@@ -337,7 +338,9 @@ function Comparison() {
             {TYPICALITY_METRICS.filter((m) => main.includes(m.id) || m.id === 'rho-virtue' || m.id === 'ari-polarity').map((m) => (
               <th key={m.id}>{m.label}</th>
             ))}
-            <th />
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -368,6 +371,22 @@ function Comparison() {
           })}
         </tbody>
       </table>
+      <CsvButton
+        columns={[
+          { header: 'model', value: (r) => r.modelLabel },
+          { header: 'dtype', value: (r) => r.dtype },
+          { header: 'set', value: (r) => r.setName },
+          { header: 'random_weights', value: (r) => !!r.randomWeights },
+          ...TYPICALITY_METRICS.flatMap((m) => [
+            { header: `${m.id}_best`, value: (r: (typeof results)[number]) => metricPeaks(r.report).find((p) => p.id === m.id)?.best },
+            { header: `${m.id}_layer`, value: (r: (typeof results)[number]) => metricPeaks(r.report).find((p) => p.id === m.id)?.layer },
+          ]),
+        ]}
+        rows={results}
+        filename="typicality-comparison"
+        what="every model's best values"
+        testId="peaks-csv"
+      />
     </div>
   )
 }

@@ -1,7 +1,9 @@
 import * as d3 from 'd3'
 import { Tooltip, XAxis, YAxis } from './Axes.tsx'
-import { useState } from 'react'
+import { useId, useState } from 'react'
 import { seriesColor } from './palette.ts'
+import { PlotData, useDescribedBy } from './PlotData.tsx'
+import { histogramSummary, histogramTable } from './summaries.ts'
 
 export interface HistogramBin {
   x0: number
@@ -26,6 +28,8 @@ export interface HistogramProps {
 /** A histogram of pre-binned counts, with exact counts in tooltips and a text alternative. */
 export function Histogram(p: HistogramProps) {
   const width = p.width ?? 560
+  const summaryId = useId()
+  const describedBy = useDescribedBy(summaryId)
   const height = p.height ?? 240
   const m = { top: 14, right: 20, bottom: 52, left: 60 }
   const [hover, setHover] = useState<{ x: number; y: number; text: string } | null>(null)
@@ -40,7 +44,7 @@ export function Histogram(p: HistogramProps) {
   const fmt = p.xFormat ?? d3.format('~g')
   return (
     <div className="chart" style={{ position: 'relative', width }}>
-      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description}>
+      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description} aria-describedby={describedBy}>
         <title>{p.description}</title>
         {y.ticks(5).map((t) => (
           <line key={t} x1={m.left} x2={width - m.right} y1={y(t)} y2={y(t)} stroke="#e3e6ea" />
@@ -69,6 +73,7 @@ export function Histogram(p: HistogramProps) {
         <YAxis y={y} ticks={y.ticks(5)} height={height} m={m} label={p.yLabel} format={d3.format('~s')} />
       </svg>
       <Tooltip hover={hover} />
+      <PlotData id={summaryId} summary={histogramSummary(p.bins, p.xLabel, p.yLabel, fmt)} table={histogramTable(p.bins, p.xLabel, p.yLabel)} />
     </div>
   )
 }

@@ -1,7 +1,9 @@
-import { useMemo, useState } from 'react'
+import { useId, useMemo, useState } from 'react'
 import * as d3 from 'd3'
 import { Tooltip, XAxis, YAxis } from './Axes.tsx'
 import { DASHES, seriesColor } from './palette.ts'
+import { PlotData, useDescribedBy } from './PlotData.tsx'
+import { lineSummary, lineTable } from './summaries.ts'
 
 export interface LinePoint {
   x: number
@@ -36,6 +38,8 @@ export interface LineChartProps {
 
 export function LineChart(p: LineChartProps) {
   const width = p.width ?? 640
+  const summaryId = useId()
+  const describedBy = useDescribedBy(summaryId)
   // The legend sits under the plot, wrapped into rows, so long model names never collide.
   const legendItems = p.series.length > 1 ? p.series.map((s) => s.name) : []
   const legendRows: string[][] = []
@@ -82,7 +86,7 @@ export function LineChart(p: LineChartProps) {
     .y1((pt) => y(pt.hi as number))
   return (
     <div className="chart" style={{ position: 'relative', width }}>
-      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description}>
+      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description} aria-describedby={describedBy}>
         <title>{p.description}</title>
         <g className="grid">
           {y.ticks(6).map((t) => (
@@ -138,6 +142,7 @@ export function LineChart(p: LineChartProps) {
         </g>
       </svg>
       <Tooltip hover={hover} />
+      <PlotData id={summaryId} summary={lineSummary(p.series, p.xLabel, p.yLabel)} table={lineTable(p.series, p.xLabel)} />
     </div>
   )
 }

@@ -1,7 +1,9 @@
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import * as d3 from 'd3'
 import { XAxis, YAxis } from './Axes.tsx'
-import { seriesColor } from './palette.ts'
+import { seriesColor, seriesMarker, type MarkerName } from './palette.ts'
+import { PlotData, useDescribedBy } from './PlotData.tsx'
+import { scatterSummary, scatterTable } from './summaries.ts'
 
 export interface ScatterPoint {
   id: number
@@ -27,10 +29,12 @@ export interface ScatterProps {
   shapeOrder?: string[]
 }
 
-const SHAPES = [d3.symbolCircle, d3.symbolTriangle, d3.symbolSquare, d3.symbolDiamond, d3.symbolCross, d3.symbolStar]
+export const SYMBOLS: Record<MarkerName, d3.SymbolType> = { circle: d3.symbolCircle, triangle: d3.symbolTriangle, square: d3.symbolSquare, diamond: d3.symbolDiamond, cross: d3.symbolCross, star: d3.symbolStar }
 
 export function ScatterPlot(p: ScatterProps) {
   const width = p.width ?? 640
+  const summaryId = useId()
+  const describedBy = useDescribedBy(summaryId)
   const height = p.height ?? 380
   const m = { top: 14, right: 170, bottom: 52, left: 68 }
   const brushRef = useRef<SVGGElement>(null)
@@ -43,7 +47,7 @@ export function ScatterPlot(p: ScatterProps) {
   const groups = p.groupOrder ?? [...new Set(p.points.map((d) => d.group))]
   const shapes = p.shapeOrder ?? [...new Set(p.points.map((d) => d.shape ?? ''))]
   const colour = (g: string) => seriesColor(Math.max(0, groups.indexOf(g)))
-  const symbol = (s: string | undefined) => d3.symbol(SHAPES[Math.max(0, shapes.indexOf(s ?? '')) % SHAPES.length], 56)()
+  const symbol = (s: string | undefined) => d3.symbol(SYMBOLS[seriesMarker(Math.max(0, shapes.indexOf(s ?? '')))], 56)()
   const { onBrush } = p
   useEffect(() => {
     if (!onBrush || !brushRef.current) return
@@ -69,7 +73,7 @@ export function ScatterPlot(p: ScatterProps) {
   }, [p.points, onBrush, width, height])
   return (
     <div className="chart" style={{ position: 'relative', width }}>
-      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description}>
+      <svg ref={p.svgRef} width={width} height={height} role="img" aria-label={p.description} aria-describedby={describedBy}>
         <title>{p.description}</title>
         {y.ticks(6).map((t) => (
           <line key={`gy${t}`} x1={m.left} x2={width - m.right} y1={y(t)} y2={y(t)} stroke="#e3e6ea" />
@@ -117,6 +121,7 @@ export function ScatterPlot(p: ScatterProps) {
           {hover.label}
         </div>
       )}
+      <PlotData id={summaryId} summary={scatterSummary(p.points, p.xLabel, p.yLabel)} table={scatterTable(p.points, p.xLabel, p.yLabel)} />
     </div>
   )
 }
