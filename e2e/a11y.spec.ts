@@ -82,6 +82,18 @@ test('axe finds no serious or critical violations on any panel, with results, in
   await page.getByTestId('tour-start').click()
   await expect(page.getByTestId('tour')).toBeVisible()
   found.push(...(await seriousViolations(page, 'tour')))
+  await page.getByTestId('tour-close').click()
+  // The dialogs: share link and notebook.
+  await page.getByTestId('share-button').click()
+  await expect(page.getByTestId('share-dialog')).toBeVisible()
+  found.push(...(await seriousViolations(page, 'share dialog')))
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('share-dialog')).toHaveCount(0)
+  await page.getByTestId('notebook-button').click()
+  await expect(page.getByTestId('notebook-dialog')).toBeVisible()
+  found.push(...(await seriousViolations(page, 'notebook dialog')))
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('notebook-dialog')).toHaveCount(0)
   expect(found, `axe violations:\n${found.join('\n')}`).toEqual([])
 })
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { useNotebook } from '../state/notebook.ts'
 import { useSae } from '../state/saeStore.ts'
 import { downloadBytes } from './plots/export.ts'
@@ -8,6 +8,14 @@ export function NotebookDialog() {
   const nb = useNotebook((s) => s)
   const hasSae = useSae((s) => !!s.sae)
   const [notes, setNotes] = useState('')
+  const box = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    if (!nb.dialog) return
+    // Keyboard users land in the dialog, and go back to the button that opened it.
+    const opener = document.activeElement as HTMLElement | null
+    box.current?.focus()
+    return () => opener?.focus()
+  }, [nb.dialog])
   useEffect(() => {
     if (!nb.dialog) return
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && nb.setDialog(false)
@@ -25,7 +33,7 @@ export function NotebookDialog() {
   }
   return (
     <div className="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && nb.setDialog(false)}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="notebook-title" data-testid="notebook-dialog">
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="notebook-title" tabIndex={-1} ref={box} data-testid="notebook-dialog">
         <h2 id="notebook-title">Lab notebook</h2>
         <section>
           <h3>Save</h3>

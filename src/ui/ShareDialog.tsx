@@ -10,6 +10,11 @@ export function ShareDialog() {
   const input = useRef<HTMLInputElement>(null)
   const open = !!made || !!error
   useEffect(() => {
+    if (!open) return
+    const opener = document.activeElement as HTMLElement | null
+    return () => opener?.focus()
+  }, [open])
+  useEffect(() => {
     setCopied(undefined)
     if (open) input.current?.select()
     if (!open) return
