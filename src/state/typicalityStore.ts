@@ -10,27 +10,13 @@ import { stimuliStore, activeSet } from './stimuliStore.ts'
 import { MORAL_TYPICALITY_SET } from '../core/stimuli/builtin/index.ts'
 import { stimulusSetHash } from '../core/stimuli/hash.ts'
 import type { StimulusSet } from '../core/stimuli/types.ts'
-import type { TypicalityReport } from '../core/typicality/diagnostics.ts'
 import type { CategoryProjection, StimulusMap } from '../core/typicality/views.ts'
 import type { HookKind } from '../core/hooks/locate.ts'
+import type { NotebookTypicalityRun } from '../core/notebook/types.ts'
 import type { Pooling } from '../core/hooks/capture.ts'
 
-export interface TypicalityResult {
-  key: string
-  modelKey: string
-  modelLabel: string
-  dtype: string
-  device: string
-  randomWeights: boolean
-  setId: string
-  setName: string
-  setHash: string
-  authoredTypicality: boolean
-  hookKind: HookKind
-  pooling: Pooling
-  createdAt: string
-  report: TypicalityReport
-}
+/** One run as the panel keeps it; a notebook stores exactly this. */
+export type TypicalityResult = NotebookTypicalityRun
 
 /** The scatter and map of the result on screen, as a notebook keeps them. */
 export interface SavedTypicalityView {

@@ -1,27 +1,14 @@
-import { useEffect, useRef, useState } from 'react'
+import { useState } from 'react'
 import { useNotebook } from '../state/notebook.ts'
 import { useSae } from '../state/saeStore.ts'
 import { downloadBytes } from './plots/export.ts'
+import { Dialog } from './Dialog.tsx'
 
 /** Save the lab as one notebook file, or open one. */
 export function NotebookDialog() {
   const nb = useNotebook((s) => s)
   const hasSae = useSae((s) => !!s.sae)
   const [notes, setNotes] = useState('')
-  const box = useRef<HTMLDivElement>(null)
-  useEffect(() => {
-    if (!nb.dialog) return
-    // Keyboard users land in the dialog, and go back to the button that opened it.
-    const opener = document.activeElement as HTMLElement | null
-    box.current?.focus()
-    return () => opener?.focus()
-  }, [nb.dialog])
-  useEffect(() => {
-    if (!nb.dialog) return
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && nb.setDialog(false)
-    window.addEventListener('keydown', onKey)
-    return () => window.removeEventListener('keydown', onKey)
-  }, [nb.dialog, nb])
   if (!nb.dialog) return null
   const save = async () => {
     const paragraphs = notes
@@ -32,60 +19,52 @@ export function NotebookDialog() {
     if (out) downloadBytes(out.bytes, out.fileName, 'application/zip')
   }
   return (
-    <div className="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && nb.setDialog(false)}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="notebook-title" tabIndex={-1} ref={box} data-testid="notebook-dialog">
-        <h2 id="notebook-title">Lab notebook</h2>
-        <section>
-          <h3>Save</h3>
-          <p className="small-text">
-            One .zip file with every panel’s settings, the results on screen (metrics, projections, ICM labels) and where they came from (model,
-            revision, dtype, backend, app version, date). Whoever opens it sees the same results without running anything. Imported datasets are
-            named by hash, not copied; API keys are never saved.
-          </p>
-          <label className="row small-text">
-            <input type="checkbox" checked={nb.includeSae && hasSae} disabled={!hasSae} onChange={(e) => nb.setIncludeSae(e.target.checked)} data-testid="notebook-include-sae" />
-            Include the SAE’s weights (SAELens files){hasSae ? '' : ' — no SAE trained yet'}
-          </label>
-          <label className="small-text" htmlFor="notebook-notes">
-            Your notes (optional; blank lines separate paragraphs)
-          </label>
-          <textarea id="notebook-notes" rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} data-testid="notebook-notes" />
-          <p>
-            <button onClick={() => void save()} disabled={!!nb.busy} data-testid="notebook-save">
-              {nb.busy === 'writing' ? 'Writing…' : 'Download notebook'}
-            </button>
-          </p>
-        </section>
-        <section>
-          <h3>Open</h3>
-          <label className="small-text" htmlFor="notebook-file">
-            A Moral Lens notebook (.zip) saved here or by someone else:
-          </label>{' '}
-          <input
-            id="notebook-file"
-            type="file"
-            accept=".zip,application/zip,.json"
-            disabled={!!nb.busy}
-            onChange={(e) => {
-              const f = e.target.files?.[0]
-              if (f) void nb.open(f)
-              e.target.value = ''
-            }}
-            data-testid="notebook-file"
-          />
-        </section>
-        {nb.error && (
-          <p className="banner error" role="alert" data-testid="notebook-error">
-            {nb.error} Nothing on screen was changed.
-          </p>
-        )}
-        <div className="row dialog-actions">
-          <button className="secondary" onClick={() => nb.setDialog(false)} data-testid="notebook-close">
-            Close
+    <Dialog title="Lab notebook" testId="notebook-dialog" onClose={() => nb.setDialog(false)}>
+      <section>
+        <h3>Save</h3>
+        <p className="small-text">
+          One .zip file with every panel’s settings, the results on screen (metrics, projections, ICM labels) and where they came from (model,
+          revision, dtype, backend, app version, date). Whoever opens it sees the same results without running anything. Imported datasets are
+          named by hash, not copied; API keys are never saved.
+        </p>
+        <label className="row small-text">
+          <input type="checkbox" checked={nb.includeSae && hasSae} disabled={!hasSae} onChange={(e) => nb.setIncludeSae(e.target.checked)} data-testid="notebook-include-sae" />
+          Include the SAE’s weights (SAELens files){hasSae ? '' : ' — no SAE trained yet'}
+        </label>
+        <label className="small-text" htmlFor="notebook-notes">
+          Your notes (optional; blank lines separate paragraphs)
+        </label>
+        <textarea id="notebook-notes" rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} data-testid="notebook-notes" />
+        <p>
+          <button onClick={() => void save()} disabled={!!nb.busy} data-testid="notebook-save">
+            {nb.busy === 'writing' ? 'Writing…' : 'Download notebook'}
           </button>
-        </div>
-      </div>
-    </div>
+        </p>
+      </section>
+      <section>
+        <h3>Open</h3>
+        <label className="small-text" htmlFor="notebook-file">
+          A Moral Lens notebook (.zip) saved here or by someone else:
+        </label>{' '}
+        <input
+          id="notebook-file"
+          type="file"
+          accept=".zip,application/zip,.json"
+          disabled={!!nb.busy}
+          onChange={(e) => {
+            const f = e.target.files?.[0]
+            if (f) void nb.open(f)
+            e.target.value = ''
+          }}
+          data-testid="notebook-file"
+        />
+      </section>
+      {nb.error && (
+        <p className="banner error" role="alert" data-testid="notebook-error">
+          {nb.error} Nothing on screen was changed.
+        </p>
+      )}
+    </Dialog>
   )
 }
 

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react'
 import { useShare } from '../state/share.ts'
+import { Dialog } from './Dialog.tsx'
 
 /** The link to this experiment, what it leaves out, and a copy button. */
 export function ShareDialog() {
@@ -10,18 +11,9 @@ export function ShareDialog() {
   const input = useRef<HTMLInputElement>(null)
   const open = !!made || !!error
   useEffect(() => {
-    if (!open) return
-    const opener = document.activeElement as HTMLElement | null
-    return () => opener?.focus()
-  }, [open])
-  useEffect(() => {
     setCopied(undefined)
     if (open) input.current?.select()
-    if (!open) return
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close()
-    window.addEventListener('keydown', onKey)
-    return () => window.removeEventListener('keydown', onKey)
-  }, [open, made, close])
+  }, [open, made])
   if (!open) return null
   const copy = async () => {
     try {
@@ -34,52 +26,44 @@ export function ShareDialog() {
     }
   }
   return (
-    <div className="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && close()}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="share-title" data-testid="share-dialog">
-        <h2 id="share-title">Share this experiment</h2>
-        {error ? (
-          <p className="banner error" role="alert" data-testid="share-error">
-            {error}
+    <Dialog title="Share this experiment" testId="share-dialog" onClose={close}>
+    {error ? (
+        <p className="banner error" role="alert" data-testid="share-error">
+          {error}
+        </p>
+      ) : (
+        <>
+          <p className="small-text">
+            The link holds the model, the stimulus set, every panel’s settings and the view. Whoever opens it gets the same lab, and the panel’s
+            analysis is re-run (or taken from their browser’s store) with the same seed, so the numbers match.
           </p>
-        ) : (
-          <>
-            <p className="small-text">
-              The link holds the model, the stimulus set, every panel’s settings and the view. Whoever opens it gets the same lab, and the panel’s
-              analysis is re-run (or taken from their browser’s store) with the same seed, so the numbers match.
+          <label className="small-text" htmlFor="share-url">
+            Link ({made!.url.length} characters)
+          </label>
+          <div className="row">
+            <input id="share-url" ref={input} className="share-url" readOnly value={made!.url} data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
+            <button onClick={() => void copy()} data-testid="share-copy">
+              Copy
+            </button>
+          </div>
+          {copied && (
+            <p className="small-text" role="status">
+              {copied === 'yes' ? 'Copied to the clipboard.' : 'The browser did not allow copying: the link is selected, press Ctrl+C.'}
             </p>
-            <label className="small-text" htmlFor="share-url">
-              Link ({made!.url.length} characters)
-            </label>
-            <div className="row">
-              <input id="share-url" ref={input} className="share-url" readOnly value={made!.url} data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
-              <button onClick={() => void copy()} data-testid="share-copy">
-                Copy
-              </button>
+          )}
+          {made!.omitted.length > 0 && (
+            <div className="small-text" data-testid="share-omitted">
+              <strong>Not in the link:</strong>
+              <ul>
+                {made!.omitted.map((o) => (
+                  <li key={o}>{o}</li>
+                ))}
+              </ul>
             </div>
-            {copied && (
-              <p className="small-text" role="status">
-                {copied === 'yes' ? 'Copied to the clipboard.' : 'The browser did not allow copying: the link is selected, press Ctrl+C.'}
-              </p>
-            )}
-            {made!.omitted.length > 0 && (
-              <div className="small-text" data-testid="share-omitted">
-                <strong>Not in the link:</strong>
-                <ul>
-                  {made!.omitted.map((o) => (
-                    <li key={o}>{o}</li>
-                  ))}
-                </ul>
-              </div>
-            )}
-          </>
-        )}
-        <div className="row dialog-actions">
-          <button className="secondary" onClick={close} data-testid="share-close">
-            Close
-          </button>
-        </div>
-      </div>
-    </div>
+          )}
+        </>
+      )}
+    </Dialog>
   )
 }
 
