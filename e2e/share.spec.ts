@@ -185,6 +185,13 @@ test('a small typed set travels inside the link; an imported set and an API key 
   await page.getByTestId('typed-set-text').fill('Helping a lost child find home | virtue | care | 0.9\nMocking a grieving friend | vice | care | 0.8\nWatering the plants')
   await page.getByTestId('typed-set-add').click()
   await expect(page.getByTestId('top-set')).toHaveText('Seminar examples')
+  // A remote scorer not filled in yet does not stop the link: ICM falls back to the loaded model.
+  await page.evaluate(() => (globalThis as any).moralLens.elicitation.getState().setScorer('remote'))
+  await page.getByTestId('share-button').click()
+  await expect(page.getByTestId('share-omitted')).toContainText('not filled in')
+  const unfilled = readShareFromUrl(await page.getByTestId('share-url').inputValue())
+  expect(unfilled?.ok && unfilled.config.elicitation?.scorer).toBe('model')
+  await page.getByTestId('share-close').click()
   // A remote scorer's key stays in this tab.
   await page.evaluate(() => {
     const el = (globalThis as any).moralLens.elicitation.getState()

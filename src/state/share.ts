@@ -4,6 +4,7 @@ import { createStore } from 'zustand/vanilla'
 import { useStore } from 'zustand'
 import {
   LINK_LIMITS,
+  isImportedSet,
   parseShareHash,
   SHARE_PANELS,
   ShareEncodeError,
@@ -96,7 +97,11 @@ export function currentShareConfig(limits: ShareLimits = LINK_LIMITS): { config:
   const active = activeSet(st)
   config.set = shareSetRef(active, st.hashes[active.id], limits)
   if (config.set.kind === 'imported')
-    omitted.push(`The rows of “${active.name}” stay on this computer: the link names the set and its content hash, and the recipient opens the same file in the Stimuli panel.`)
+    omitted.push(
+      isImportedSet(active)
+        ? `The rows of “${active.name}” stay on this computer: the link names the set and its content hash, and the recipient opens the same file in the Stimuli panel.`
+        : `“${active.name}” is too big to travel inside a link (at most ${limits.inlineMaxItems} items): the link names it by content hash; save a notebook to share the set itself.`,
+    )
 
   const t = typicalityStore.getState()
   config.typicality = { ...t.options, layer: t.layer, category: t.category, colorBy: t.colorBy }
@@ -111,9 +116,11 @@ export function currentShareConfig(limits: ShareLimits = LINK_LIMITS): { config:
     sortBy: e.sortBy,
   }
   const el = elicitationStore.getState()
+  const remoteReady = el.scorer === 'remote' && /^https?:\/\/\S+$/.test(el.remote.baseUrl.trim()) && el.remote.model.trim() !== ''
+  if (el.scorer === 'remote' && !remoteReady) omitted.push('The completions endpoint is not filled in, so the link uses the loaded model for ICM.')
   config.elicitation = {
     options: dropUndefined({ ...el.options }),
-    scorer: el.scorer === 'remote' ? { kind: 'remote', baseUrl: el.remote.baseUrl, model: el.remote.model } : 'model',
+    scorer: remoteReady ? { kind: 'remote', baseUrl: el.remote.baseUrl.trim(), model: el.remote.model.trim() } : 'model',
   }
   if (el.scorer === 'remote' && el.remote.apiKey) omitted.push('The API key of the completions endpoint is never put in a link: the recipient types their own.')
   const s = saeStore.getState()
