@@ -62,6 +62,9 @@ export interface StimuliState {
 }
 
 const IMPORT_JOB = 'import'
+/** The newest read started, and the one whose outcome may still land (0: none, the settings changed since). */
+let readId = 0
+let wantedRead = 0
 const ACTIVE_KEY = 'moral-lens.active-set'
 
 function rememberActive(id: string) {
@@ -114,7 +117,11 @@ export const stimuliStore = createStore<StimuliState>()((set, get) => ({
     try {
       const inspection = await importWorker().inspect(source)
       const mapping = inspection.mappingKey ? rememberedMapping(inspection.mappingKey) : undefined
-      const format: FormatId | 'auto' = inspection.detection ? 'auto' : 'generic'
+      const cur = get().pending
+      // Discarded, or another file dropped meanwhile.
+      if (cur?.source !== source) return
+      // A format the user picked while the head was being read wins over the detected one.
+      const format: FormatId | 'auto' = cur.format !== 'auto' ? cur.format : inspection.detection ? 'auto' : 'generic'
       set({
         pending: {
           source,
@@ -125,38 +132,50 @@ export const stimuliStore = createStore<StimuliState>()((set, get) => ({
           error: inspection.detection || inspection.labJsonl ? undefined : inspection.detectionError,
         },
       })
-      if (inspection.labJsonl || inspection.detection) await get().preview()
+      if (cur.format !== 'auto' || inspection.labJsonl || inspection.detection) await get().preview()
     } catch (e) {
       set({ pending: { source, name, format: 'auto', options: {}, error: (e as Error).message } })
     }
   },
 
-  setPending: (p) => set((s) => (s.pending ? { pending: { ...s.pending, ...p, result: undefined } } : {})),
+  setPending: (p) => {
+    // A read still going with the old settings stops and must not land on the new ones.
+    wantedRead = 0
+    void importWorker().cancel(`${IMPORT_JOB}-${readId}`)
+    set((s) => (s.pending ? { pending: { ...s.pending, ...p, result: undefined } } : {}))
+  },
 
   async preview() {
     const p = get().pending
     if (!p) return
+    // The superseded read stops; each read has its own job id in the worker.
+    void importWorker().cancel(`${IMPORT_JOB}-${readId}`)
+    const request = ++readId
+    wantedRead = request
     set({ importing: { name: p.name, bytes: 0 }, pending: { ...p, result: undefined, error: undefined } })
     jobsStore.getState().upsert({ id: IMPORT_JOB, label: `Reading ${p.name}`, cancel: () => get().cancelImport() })
     try {
       const result = await importWorker().importFile(
         p.source,
         { format: p.format, options: p.options },
-        IMPORT_JOB,
+        `${IMPORT_JOB}-${request}`,
         Comlink.proxy((bytes: number, total?: number) => {
           set({ importing: { name: p.name, bytes, total } })
           jobsStore.getState().upsert({ id: IMPORT_JOB, label: `Reading ${p.name}`, fraction: total ? bytes / total : undefined, cancel: () => get().cancelImport() })
         }),
       )
       const cur = get().pending
-      if (cur && cur.source === p.source) set({ pending: { ...cur, result } })
+      if (cur && cur.source === p.source && request === wantedRead) set({ pending: { ...cur, result } })
     } catch (e) {
       const msg = (e as Error).message
       const cur = get().pending
-      if (cur && cur.source === p.source) set({ pending: { ...cur, error: /abort|cancel/i.test(msg) ? 'Reading the file was cancelled.' : msg } })
+      if (cur && cur.source === p.source && request === wantedRead)
+        set({ pending: { ...cur, error: /abort|cancel/i.test(msg) ? 'Reading the file was cancelled.' : msg } })
     } finally {
-      set({ importing: undefined })
-      jobsStore.getState().remove(IMPORT_JOB)
+      if (request === readId) {
+        set({ importing: undefined })
+        jobsStore.getState().remove(IMPORT_JOB)
+      }
     }
   },
 
@@ -198,7 +217,7 @@ export const stimuliStore = createStore<StimuliState>()((set, get) => ({
   discard: () => set({ pending: undefined }),
 
   cancelImport() {
-    void importWorker().cancel(IMPORT_JOB)
+    void importWorker().cancel(`${IMPORT_JOB}-${readId}`)
   },
 
   removeSet(id) {
