@@ -45,6 +45,10 @@ test('presenter mode: large type, high contrast, the tour as a caption, and it s
   await expect(page.getByTestId('tour-title')).toHaveText('Does the model keep virtue and vice apart?')
   await page.getByTestId('typicality-run-button').click()
   await expect(page.getByTestId('plot-categorical')).toHaveClass(/tour-highlight/, { timeout: 180_000 })
+  // Scrolling to the highlighted plot moves the panel, never the page: the top bar stays on screen.
+  await page.waitForTimeout(800)
+  expect(await page.evaluate(() => [document.documentElement.scrollHeight <= innerHeight, document.scrollingElement!.scrollTop])).toEqual([true, 0])
+  await expect(page.getByTestId('presenter-toggle')).toBeInViewport()
   await screenshot(page, 'presenter-typicality')
   await page.reload()
   await waitForModel(page)
