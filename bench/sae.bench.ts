@@ -139,8 +139,8 @@ async function child(threads: number, steps: number, aux: boolean, js: boolean) 
   // the Gemm (transB) the trainer injects, including the copies in and out of the wasm heap
   const gemm = await createOrtMatmul(ort)
   const result: Record<string, unknown> = { threads }
-  result.trainOrt = await trainSteps(createCpuKernels({ matmul: gemm.matmul }), steps, 0)
-  if (aux) result.trainOrtAux = await trainSteps(createCpuKernels({ matmul: gemm.matmul }), Math.max(1, steps - 2), D_SAE / 2)
+  result.trainOrt = await trainSteps(createCpuKernels({ matmul: gemm.matmul, encodeTopK: gemm.encodeTopK }), steps, 0)
+  if (aux) result.trainOrtAux = await trainSteps(createCpuKernels({ matmul: gemm.matmul, encodeTopK: gemm.encodeTopK }), Math.max(1, steps - 2), D_SAE / 2)
   result.ortGemmMs = await time(5, () => gemm.matmul(x, wT, bias, out, B, D_IN, D_SAE))
   await gemm.release()
 
@@ -256,13 +256,21 @@ export function modelBytes(shape: { batch: number; dIn: number; dSae: number } =
  * parameters, gradients, Adam m and v, and the per-batch activations (x, xc, x̂, error, pre-activations
  * [batch, d_sae], the sparse codes and the AuxK buffers).
  */
-export function trainerBufferBytes(shape: { batch: number; dIn: number; dSae: number; k: number } = SAE_SHAPE, kAux = Math.floor(shape.dIn / 2)): number {
+/** `fused`: kernels with encodeTopK keep no [batch, d_sae] pre-activations on the host. */
+export function trainerBufferBytes(
+  shape: { batch: number; dIn: number; dSae: number; k: number } = SAE_SHAPE,
+  kAux = Math.floor(shape.dIn / 2),
+  fused = false,
+): number {
   const { batch: b, dIn, dSae, k } = shape
   const weights = 2 * dSae * dIn + dSae + dIn
-  return 4 * (4 * weights + 6 * b * dIn + b * dSae + 3 * b * k + 2 * dSae + 3 * b + 3 * b * kAux)
+  return 4 * (4 * weights + 6 * b * dIn + (fused ? 0 : b * dSae) + 3 * b * k + 2 * dSae + 3 * b + 3 * b * kAux)
 }
 
-/** Bytes onnxruntime-web's WASM heap holds for one encoder Gemm: its inputs (batch, encoder, bias) and its output. */
+/**
+ * Bytes onnxruntime-web's WASM heap holds for one encoder product: its inputs (batch, encoder, bias)
+ * and the [batch, d_sae] pre-activations (the Gemm's output, or inside the fused Gemm + TopK graph).
+ */
 export function gemmHeapBytes(shape: { batch: number; dIn: number; dSae: number } = SAE_SHAPE): number {
   return 4 * (shape.batch * shape.dIn + shape.dSae * shape.dIn + shape.dSae + shape.batch * shape.dSae)
 }
@@ -351,7 +359,7 @@ async function memoryChild(kind: 'ort' | 'js', steps: number): Promise<void> {
   let first = true
   const trained = await trainSae(arraySource(data, D_IN), { batchSize: B, k: K, expansionFactor: 8, steps, logEvery: 1, seed: 0 }, {
     // what workers/sae.worker.ts passes
-    kernels: createCpuKernels({ matmul: gemm?.matmul, yieldEveryMs: 30 }),
+    kernels: createCpuKernels({ matmul: gemm?.matmul, encodeTopK: gemm?.encodeTopK, yieldEveryMs: 30 }),
     pauseGate: () => {
       if (first) mark('step 1')
       first = false
@@ -685,7 +693,6 @@ export async function runSaeBench(ctx: BenchContext): Promise<SectionResult> {
 
   // 3. Memory.
   const budget = modelBytes()
-  const trainer = trainerBufferBytes()
   const memory: SaeMemoryResult[] = []
   for (const kind of quick ? (['ort'] as const) : (['ort', 'js'] as const)) {
     const memSteps = quick ? 1 : kind === 'ort' ? 3 : 2
@@ -696,6 +703,8 @@ export async function runSaeBench(ctx: BenchContext): Promise<SectionResult> {
     log(`  peak ${(m.peak / MB).toFixed(0)} MB above the baseline (${stages} MB), retained ${(m.retained / MB).toFixed(0)} MB`)
     const peakStage = m.stages.reduce((a, b) => (b.peak > a.peak ? b : a))
     const heap = kind === 'ort' ? gemmHeapBytes() : 0
+    // The worker's onnxruntime path runs the fused Gemm + TopK graph; the JS kernels keep pre-activations.
+    const trainer = trainerBufferBytes(SAE_SHAPE, undefined, kind === 'ort')
     rows.push({
       name: `peak RSS growth while training (trainSae, ${memSteps} step(s), ${kind === 'ort' ? 'CPU/WASM path as the worker runs it' : 'pure JavaScript kernels, no onnxruntime'}) / (weights + Adam state + one batch)`,
       value: m.peak / budget.total,
@@ -705,7 +714,7 @@ export async function runSaeBench(ctx: BenchContext): Promise<SectionResult> {
         `peak ${(m.peak / MB).toFixed(0)} MB above the RSS at the start (runtime up, ${m.sourceRows} rows of training data already allocated); ` +
         `weights ${(budget.weights / MB).toFixed(1)} + Adam ${(budget.adam / MB).toFixed(1)} + batch ${(budget.batch / MB).toFixed(1)} = ${(budget.total / MB).toFixed(1)} MB. ` +
         `Of the peak: the trainer's buffers ${(trainer / MB).toFixed(0)} MB (${(trainer / budget.total).toFixed(2)}×)` +
-        (heap ? `, onnxruntime's WASM heap for the Gemm (batch, encoder, [batch, d_sae] output) ≈ ${(heap / MB).toFixed(0)} MB (${(heap / budget.total).toFixed(2)}×)` : '') +
+        (heap ? `, onnxruntime's WASM heap for the fused Gemm + TopK (batch, encoder, [batch, d_sae] pre-activations) ≈ ${(heap / MB).toFixed(0)} MB (${(heap / budget.total).toFixed(2)}×)` : '') +
         `; JS ArrayBuffers live at the end of the peak stage ${(peakStage.arrayBuffers / MB).toFixed(0)} MB. Peak per stage (MB): ${stages}; ` +
         `retained after training ${(m.retained / MB).toFixed(0)} MB${m.exact ? '' : '; VmHWM could not be reset: not exact'}`,
     })
@@ -729,7 +738,7 @@ export async function runSaeBench(ctx: BenchContext): Promise<SectionResult> {
     versions: { 'onnxruntime-web': ort.env.versions?.web ?? 'unknown', ...(torch ? { PyTorch: `${torch.torch} (${blasName(torch.blas)})` } : {}) },
     durationS: (performance.now() - started) / 1000,
     rows,
-    details: { cpu, torch, torchCheck: check, memory, memoryBudget: { ...budget, trainerBuffers: trainer }, webgpu: gpu },
+    details: { cpu, torch, torchCheck: check, memory, memoryBudget: { ...budget, trainerBuffers: trainerBufferBytes(SAE_SHAPE, undefined, true), trainerBuffersJs: trainerBufferBytes() }, webgpu: gpu },
   }
 }
 

@@ -93,7 +93,7 @@ const api = {
       kernels = createWebGpuKernels(g.device)
     } else {
       const m = await ortGemm()
-      kernels = createCpuKernels({ matmul: m?.matmul, yieldEveryMs: 30 })
+      kernels = createCpuKernels({ matmul: m?.matmul, encodeTopK: m?.encodeTopK, yieldEveryMs: 30 })
     }
     pause = createPauseController()
     try {

@@ -91,6 +91,11 @@ describe('the sae section', () => {
     const bufs = [s.x, s.dead, s.fired, s.xc, s.pre, s.val, s.gVal, s.xhat, s.err, s.rowSq, s.rowL1, s.idx!, s.auxIdx, s.auxVal, s.auxGVal, s.auxRecon, s.auxErr, s.auxRowSq]
     for (const set of [s.params, s.grads, s.adamM, s.adamV]) bufs.push(...Object.values(set))
     expect(trainerBufferBytes(shape, 6)).toBe(bufs.reduce((n, b) => n + b.byteLength, 0))
+    // With a fused encode + top k the trainer holds no pre-activations.
+    const noop = () => {}
+    const f = allocTrainingState(createCpuKernels({ encodeTopK: noop }), { ...shape, architecture: 'topk', kAux: 6 })
+    expect(f.pre.byteLength).toBe(0)
+    expect(trainerBufferBytes(shape, 6, true)).toBe(trainerBufferBytes(shape, 6) - 4 * shape.batch * shape.dSae)
     const params = Object.values(s.params).reduce((n, b) => n + b.byteLength, 0)
     expect(modelBytes(shape)).toEqual({ weights: params, adam: 2 * params, batch: s.x.byteLength, total: 3 * params + s.x.byteLength })
   })

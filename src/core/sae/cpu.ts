@@ -4,11 +4,13 @@
 // four rows per pass: decode runs token-major (four decoder rows into one output row), the
 // backward kernels latent-major (four tokens into one weight-gradient row, which also loads each
 // weight row once per step while the [batch, d_in] activations stay in cache).
-import type { AdamStep, MatmulNT, SaeKernels } from './kernels.ts'
+import type { AdamStep, EncodeTopK, MatmulNT, SaeKernels } from './kernels.ts'
 
 export interface CpuKernelOptions {
   /** Replaces the built-in JS product in `encode` (e.g. onnxruntime-web's Gemm, see ortMatmul.ts). */
   matmul?: MatmulNT
+  /** Provides the fused encode + top k (e.g. one onnxruntime graph, see ortMatmul.ts). */
+  encodeTopK?: EncodeTopK
   /** When set, the built-in product yields to the event loop at least this often (ms). */
   yieldEveryMs?: number
 }
@@ -232,9 +234,11 @@ export function createCpuKernels(options: CpuKernelOptions = {}): SaeKernels<Flo
   let rowVal = new Float64Array(0)
 
   return {
-    name: options.matmul ? 'cpu-sparse+injected-matmul' : 'cpu-sparse',
+    name: options.encodeTopK ? 'cpu-sparse+injected-encode-topk' : options.matmul ? 'cpu-sparse+injected-matmul' : 'cpu-sparse',
+    ...(options.encodeTopK ? { encodeTopK: options.encodeTopK } : {}),
     alloc: (n) => new Float32Array(n),
     allocIndex: (n) => new Int32Array(n),
+    adopt: (src) => src,
     write: (dst, src, offset = 0) => {
       dst.set(src, offset)
     },

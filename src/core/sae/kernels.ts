@@ -21,6 +21,11 @@ export interface SaeKernels<F = Float32Array, I = Int32Array> {
   alloc(length: number): F
   /** A zero-filled index buffer. */
   allocIndex(length: number): I
+  /**
+   * Host-memory kernels only: `src` itself as a buffer, without a copy (the trainer takes the freshly
+   * initialised weights this way instead of holding them twice).
+   */
+  adopt?(src: Float32Array): F
   /** dst[offset + i] = src[i]. */
   write(dst: F, src: ArrayLike<number>, offset?: number): MaybePromise<void>
   /** A host copy (or view) of the first `length` values (default all). */
@@ -32,6 +37,23 @@ export interface SaeKernels<F = Float32Array, I = Int32Array> {
   center(x: F, bDec: F, xc: F, rows: number, dIn: number): MaybePromise<void>
   /** pre[t, i] = xc[t] · encoder[i] + bEnc[i]: the one dense product, [rows, dIn] × [dSae, dIn]ᵀ. */
   encode(xc: F, encoder: F, bEnc: F, pre: F, rows: number, dIn: number, dSae: number): MaybePromise<void>
+  /**
+   * Optional fusion of encode, topK and (when `aux` is given) deadTopK for TopK SAEs: the sparse
+   * codes come straight from xc and no [rows, dSae] pre-activation buffer exists on this side.
+   * Same results as the three operations up to the order of the k entries within a row.
+   */
+  encodeTopK?(
+    xc: F,
+    encoder: F,
+    bEnc: F,
+    rows: number,
+    dIn: number,
+    dSae: number,
+    k: number,
+    idx: I,
+    val: F,
+    aux: { dead: F; kAux: number; idx: I; val: F } | null,
+  ): MaybePromise<void>
   /**
    * Per row, the k largest pre-activations (ties: lower index first) with val = max(pre, 0), as in
    * SAELens' TopK (topk, then ReLU of the kept values).
@@ -138,4 +160,18 @@ export type MatmulNT = (
   m: number,
   k: number,
   n: number,
+) => MaybePromise<void>
+
+/** encodeTopK (see SaeKernels) on host arrays, for a caller to inject into the CPU kernels. */
+export type EncodeTopK = (
+  xc: Float32Array,
+  encoder: Float32Array,
+  bEnc: Float32Array,
+  rows: number,
+  dIn: number,
+  dSae: number,
+  k: number,
+  idx: Int32Array,
+  val: Float32Array,
+  aux: { dead: Float32Array; kAux: number; idx: Int32Array; val: Float32Array } | null,
 ) => MaybePromise<void>

@@ -74,13 +74,21 @@ function paramSet<F>(K: SaeKernels<F, unknown>, shape: StepShape): Record<ParamN
   }
 }
 
-export function allocTrainingState<F, I>(K: SaeKernels<F, I>, shape: StepShape): TrainingState<F, I> {
+/**
+ * The trainer's buffers. `initial` weights are taken as the parameter buffers without a copy when the
+ * kernels can adopt host arrays; otherwise the caller writes them (writeParams).
+ */
+export function allocTrainingState<F, I>(K: SaeKernels<F, I>, shape: StepShape, initial?: Record<ParamName, Float32Array>): TrainingState<F, I> {
   const { batch: B, dIn, dSae } = shape
   const width = shape.architecture === 'topk' ? shape.k : dSae
+  const adopted =
+    initial && K.adopt && PARAM_NAMES.every((n) => initial[n].length === paramLength(n, shape))
+      ? (Object.fromEntries(PARAM_NAMES.map((n) => [n, K.adopt!(initial[n])])) as Record<ParamName, F>)
+      : undefined
   return {
     K,
     shape,
-    params: paramSet(K, shape),
+    params: adopted ?? paramSet(K, shape),
     grads: paramSet(K, shape),
     adamM: paramSet(K, shape),
     adamV: paramSet(K, shape),
@@ -89,7 +97,8 @@ export function allocTrainingState<F, I>(K: SaeKernels<F, I>, shape: StepShape):
     dead: K.alloc(dSae),
     fired: K.alloc(dSae),
     xc: K.alloc(B * dIn),
-    pre: K.alloc(B * dSae),
+    // Fused encode + top k keeps the pre-activations on the kernels' side.
+    pre: K.alloc(shape.architecture === 'topk' && K.encodeTopK ? 0 : B * dSae),
     width,
     idx: shape.architecture === 'topk' ? K.allocIndex(B * width) : null,
     val: K.alloc(B * width),
@@ -142,10 +151,19 @@ export async function forwardBackward<F, I>(s: TrainingState<F, I>, opts: LossOp
   const { batch: B, dIn, dSae } = shape
   const topk = shape.architecture === 'topk'
 
+  const auxOn = topk && opts.numDead > 0 && opts.auxLossCoefficient !== 0
+  const kAuxUsed = auxOn ? Math.min(shape.kAux, opts.numDead) : 0
+  const fused = topk && K.encodeTopK !== undefined
+
   await K.center(s.x, p.bDec, s.xc, B, dIn)
-  await K.encode(s.xc, p.encoder, p.bEnc, s.pre, B, dIn, dSae)
-  if (topk) await K.topK(s.pre, B, dSae, shape.k, s.idx as I, s.val)
-  else await K.relu(s.pre, s.val, B * dSae)
+  if (fused) {
+    const aux = auxOn ? { dead: s.dead, kAux: kAuxUsed, idx: s.auxIdx, val: s.auxVal } : null
+    await K.encodeTopK!(s.xc, p.encoder, p.bEnc, B, dIn, dSae, shape.k, s.idx as I, s.val, aux)
+  } else {
+    await K.encode(s.xc, p.encoder, p.bEnc, s.pre, B, dIn, dSae)
+    if (topk) await K.topK(s.pre, B, dSae, shape.k, s.idx as I, s.val)
+    else await K.relu(s.pre, s.val, B * dSae)
+  }
   await K.decode(s.idx, s.val, s.width, p.decoder, p.bDec, s.xhat, B, dIn)
   await K.errorGrad(s.xhat, s.x, null, 2 / B, s.err, s.rowSq, B, dIn)
 
@@ -160,14 +178,12 @@ export async function forwardBackward<F, I>(s: TrainingState<F, I>, opts: LossOp
   await K.addColumnSums(s.err, g.bDec, B, dIn)
 
   let auxLoss = 0
-  let kAuxUsed = 0
   let auxScale = 0
-  if (topk && opts.numDead > 0 && opts.auxLossCoefficient !== 0) {
-    kAuxUsed = Math.min(shape.kAux, opts.numDead)
+  if (auxOn) {
     auxScale = Math.min(opts.numDead / shape.kAux, 1)
     const coef = opts.auxLossCoefficient * auxScale
     const residualFrom = opts.auxResidualFrom ?? s.xhat
-    await K.deadTopK(s.pre, s.dead, B, dSae, kAuxUsed, s.auxIdx, s.auxVal)
+    if (!fused) await K.deadTopK(s.pre, s.dead, B, dSae, kAuxUsed, s.auxIdx, s.auxVal)
     await K.decode(s.auxIdx, s.auxVal, kAuxUsed, p.decoder, null, s.auxRecon, B, dIn)
     await K.errorGrad(s.auxRecon, s.x, residualFrom, (2 * coef) / B, s.auxErr, s.auxRowSq, B, dIn)
     await K.decodeBackward(s.auxIdx, s.auxVal, kAuxUsed, s.auxErr, p.decoder, g.decoder, s.auxGVal, false, B, dIn)

@@ -283,17 +283,14 @@ export async function trainSae<F = Float32Array, I = Int32Array>(
     } else sae.bDec.set(await geometricMedianAsync(rows, dIn, yieldEvery))
   }
 
-  const state: TrainingState<F, I> = allocTrainingState(K, {
-    batch: B,
-    dIn,
-    dSae,
-    architecture: cfg.architecture,
-    k: cfg.k,
-    kAux: cfg.kAux,
-  })
-  await writeParams(state, sae)
-  // The initial weights now live in the trainer's buffers: not keeping this second copy for the whole
-  // run saves 1/3 of issue 7's memory yardstick (weights + Adam state + one batch).
+  // Host kernels take the initial weights as their buffers; others get a copy, and the initial arrays
+  // are dropped: a second copy of the weights for the whole run is 1/3 of issue 7's memory yardstick.
+  const state: TrainingState<F, I> = allocTrainingState(
+    K,
+    { batch: B, dIn, dSae, architecture: cfg.architecture, k: cfg.k, kAux: cfg.kAux },
+    sae,
+  )
+  if (state.params.encoder !== (sae.encoder as unknown)) await writeParams(state, sae)
   sae = undefined
 
   const tracker = new FiringTracker(dSae)

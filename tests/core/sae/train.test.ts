@@ -199,3 +199,23 @@ describe('inference on trained weights', () => {
     expect(() => encode(sae, new Float32Array(7))).toThrow(/7 values is not a whole number of rows of d_in=6/)
   })
 })
+
+describe('the trainer takes the initial weights without a copy where it can', () => {
+  it('host kernels adopt the arrays; kernels that cannot get their own zeroed buffers', async () => {
+    const { allocTrainingState } = await import('../../../src/core/sae/step.ts')
+    const { createCpuKernels } = await import('../../../src/core/sae/cpu.ts')
+    const { createReferenceKernels } = await import('../../../src/core/sae/reference.ts')
+    const sae = createSae({ dIn: 6, dSae: 12, architecture: 'topk', k: 2, decoderInitNorm: 0.1, normalizeDecoder: true }, new Rng(1))
+    const shape = { batch: 4, dIn: 6, dSae: 12, architecture: 'topk' as const, k: 2, kAux: 3 }
+    const cpu = allocTrainingState(createCpuKernels(), shape, sae)
+    expect(cpu.params.encoder).toBe(sae.encoder)
+    expect(cpu.params.decoder).toBe(sae.decoder)
+    expect(cpu.params.bDec).toBe(sae.bDec)
+    const ref = allocTrainingState(createReferenceKernels('f64'), shape, sae)
+    expect(ref.params.encoder).not.toBe(sae.encoder)
+    expect(Array.from(ref.params.encoder as Float64Array).every((v) => v === 0)).toBe(true)
+    // A shape that does not match is not adopted.
+    const other = allocTrainingState(createCpuKernels(), { ...shape, dSae: 24 }, sae)
+    expect(other.params.encoder).not.toBe(sae.encoder)
+  })
+})
