@@ -13,16 +13,12 @@ import { Tour } from './Tour.tsx'
 import { ShareDialog } from './ShareDialog.tsx'
 import { NotebookDialog } from './NotebookDialog.tsx'
 import { usePresenter } from '../state/presenterStore.ts'
-
-function panelFromHash(): PanelId {
-  const id = globalThis.location?.hash.replace(/^#\/?/, '').split('?')[0] as PanelId
-  return PANELS.some((p) => p.id === id) ? id : 'model'
-}
+import { currentPanel } from '../state/share.ts'
 
 export function App() {
-  const [panel, setPanel] = useState<PanelId>(panelFromHash)
+  const [panel, setPanel] = useState<PanelId>(currentPanel)
   useEffect(() => {
-    const onHash = () => setPanel(panelFromHash())
+    const onHash = () => setPanel(currentPanel())
     window.addEventListener('hashchange', onHash)
     return () => window.removeEventListener('hashchange', onHash)
   }, [])
